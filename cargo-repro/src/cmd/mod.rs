@@ -1,0 +1,5 @@
+//! One file per subcommand; each `run` returns the process exit code.
+
+pub mod check;
+pub mod explain;
+pub mod rules;

@@ -1,0 +1,18 @@
+//! The process exit codes, documented in one place.
+//!
+//! | Code | Meaning |
+//! | ---- | ------- |
+//! | 0    | Success: no finding at deny level. |
+//! | 1    | Findings at deny level. |
+//! | 2    | Usage, configuration or operational error (bad input, missing `cargo`, unwritable file). |
+
+/// No finding at deny level.
+pub const SUCCESS: u8 = 0;
+/// At least one finding at deny level.
+pub const DENIED: u8 = 1;
+/// Usage, configuration or operational error.
+pub const ERROR: u8 = 2;
+
+/// The text shown at the end of `--help`.
+pub const HELP: &str = "Exit codes: 0 no finding at deny level; 1 findings at deny level; \
+2 usage, configuration or operational error.";

@@ -1,0 +1,1 @@
+//! The built-in database of crates known to build nondeterministically (being written).

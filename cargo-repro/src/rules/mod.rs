@@ -1,0 +1,225 @@
+//! The rule registry and the engine that runs rules, applies configured levels and exceptions.
+//!
+//! A rule is one file in this folder: a `static RULE` with its id, default level, docs and a
+//! `check` function that reads the [`Workspace`] and pushes [`Finding`]s. Add it to [`RULES`].
+
+use crate::config::Config;
+use crate::diag::{Finding, Level, Report, Summary, sort_findings};
+use crate::workspace::Workspace;
+
+pub mod build_script_timestamp;
+pub mod build_script_unsorted_readdir;
+pub mod codegen_units;
+pub mod entry_point_unlocked;
+pub mod git_dep_unpinned;
+pub mod image_unpinned;
+pub mod incremental_release;
+pub mod known_nondeterministic_crate;
+pub mod lockfile_missing;
+pub mod lockfile_stale;
+pub mod path_dep_outside_workspace;
+pub mod proc_macro_hash_iteration;
+pub mod target_cpu_native;
+pub mod thin_lto;
+pub mod toolchain_unpinned;
+pub mod unused_exception;
+
+/// A check with a stable id.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable kebab-case id, used in configuration and output. Never renamed.
+    pub id: &'static str,
+    /// The level when configuration says nothing.
+    pub default_level: Level,
+    /// One line, lowercase, no trailing period.
+    pub summary: &'static str,
+    /// Markdown with the sections `### What it finds`, `### Why it breaks reproducibility`,
+    /// `### Example` and `### Fix`.
+    pub docs: &'static str,
+    /// The rule guesses from source patterns; its findings say so.
+    pub heuristic: bool,
+    /// The rule is more precise with the resolved graph from `cargo metadata`.
+    pub uses_graph: bool,
+    /// The rule runs in `--pre-commit` mode (lockfile and patch hygiene).
+    pub pre_commit: bool,
+    /// Pushes the rule's findings.
+    pub check: fn(&Workspace, &mut Vec<Finding>),
+}
+
+/// Every rule, sorted by id (a test keeps it so).
+pub static RULES: &[&Rule] = &[
+    &build_script_timestamp::RULE,
+    &build_script_unsorted_readdir::RULE,
+    &codegen_units::RULE,
+    &entry_point_unlocked::RULE,
+    &git_dep_unpinned::RULE,
+    &image_unpinned::RULE,
+    &incremental_release::RULE,
+    &known_nondeterministic_crate::RULE,
+    &lockfile_missing::RULE,
+    &lockfile_stale::RULE,
+    &path_dep_outside_workspace::RULE,
+    &proc_macro_hash_iteration::RULE,
+    &target_cpu_native::RULE,
+    &thin_lto::RULE,
+    &toolchain_unpinned::RULE,
+    &unused_exception::RULE,
+];
+
+/// Looks a rule up by id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id == id)
+}
+
+/// Which rules to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    All,
+    PreCommit,
+}
+
+/// Runs the selected rules and applies the configuration: levels, exceptions, `--deny warnings`.
+pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Report {
+    let mut findings = Vec::new();
+    let mut ran = Vec::new();
+    for rule in RULES {
+        if selection == Selection::PreCommit && !rule.pre_commit {
+            continue;
+        }
+        if rule.id == unused_exception::RULE.id {
+            continue;
+        }
+        let level = config.level_of(rule);
+        if level == Level::Allow {
+            continue;
+        }
+        ran.push(rule.id);
+        let mut found = Vec::new();
+        (rule.check)(workspace, &mut found);
+        for mut finding in found {
+            debug_assert_eq!(finding.rule, rule.id, "a rule reports under its own id");
+            finding.level = if finding.mitigated {
+                Level::Note
+            } else {
+                level
+            };
+            if rule.heuristic {
+                finding.notes.push(
+                    "this finding comes from a heuristic: review the code; a false positive can be \
+                     excepted in repro.toml with a reason"
+                        .to_string(),
+                );
+            }
+            findings.push(finding);
+        }
+    }
+
+    let mut used = vec![false; config.exceptions.len()];
+    findings.retain(
+        |finding| match config.exceptions.iter().position(|e| e.matches(finding)) {
+            Some(index) => {
+                used[index] = true;
+                false
+            }
+            None => true,
+        },
+    );
+    if selection == Selection::All {
+        let rule = &unused_exception::RULE;
+        let level = config.level_of(rule);
+        if level != Level::Allow {
+            for (exception, used) in config.exceptions.iter().zip(used) {
+                if !used && ran.contains(&exception.rule.as_str()) {
+                    let mut finding = unused_exception::finding(exception);
+                    finding.level = level;
+                    findings.push(finding);
+                }
+            }
+        }
+    }
+    for finding in &mut findings {
+        if finding.level == Level::Warn && config.deny_warnings {
+            finding.level = Level::Deny;
+        }
+    }
+    findings.retain(|f| f.level != Level::Allow);
+    sort_findings(&mut findings);
+
+    let mut summary = Summary::count(&findings);
+    if let Some(reason) = &workspace.graph_problem {
+        summary.limited_rules = RULES
+            .iter()
+            .filter(|r| r.uses_graph && ran.contains(&r.id))
+            .map(|r| r.id)
+            .collect();
+        if !summary.limited_rules.is_empty() {
+            summary.limited_reason = Some(reason.clone());
+        }
+    }
+    Report { findings, summary }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_sorted_unique_and_kebab_case() {
+        let ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "RULES must be sorted by id with no duplicates");
+        for id in ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id} is not kebab-case"
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_is_documented() {
+        for rule in RULES {
+            for heading in [
+                "### What it finds",
+                "### Why it breaks reproducibility",
+                "### Example",
+                "### Fix",
+            ] {
+                assert!(
+                    rule.docs.contains(heading),
+                    "{} docs lack `{heading}`",
+                    rule.id
+                );
+            }
+            assert!(
+                !rule.summary.ends_with('.'),
+                "{} summary ends with a period",
+                rule.id
+            );
+            assert_ne!(rule.default_level, Level::Note, "{} default level", rule.id);
+        }
+    }
+
+    #[test]
+    fn every_rule_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            let Some(stem) = name.strip_suffix(".rs") else {
+                continue;
+            };
+            if stem == "mod" {
+                continue;
+            }
+            let id = stem.replace('_', "-");
+            if find(&id).is_none() {
+                missing.push(id);
+            }
+        }
+        assert!(missing.is_empty(), "add these rules to RULES: {missing:?}");
+    }
+}

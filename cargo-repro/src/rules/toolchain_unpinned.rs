@@ -1,0 +1,145 @@
+//! `toolchain-unpinned`: no toolchain file, or a channel that floats.
+
+use crate::diag::{Finding, Level, Location};
+use crate::rules::Rule;
+use crate::workspace::Workspace;
+
+pub static RULE: Rule = Rule {
+    id: "toolchain-unpinned",
+    default_level: Level::Deny,
+    summary: "the Rust toolchain is not pinned to an exact version",
+    docs: r#"
+### What it finds
+A workspace with no `rust-toolchain.toml` (or legacy `rust-toolchain`) file, or one whose
+channel is `stable`, `beta`, `nightly` or a version without a patch number (`1.95`).
+
+### Why it breaks reproducibility
+rustc, LLVM, the standard library and the bundled linker all change from one release to the
+next, and `.comment` records the compiler version. A floating channel means a rebuild a month
+later uses a different compiler and produces different bytes.
+
+### Example
+```toml
+[toolchain]
+channel = "stable"
+```
+
+### Fix
+Pin an exact release (`channel = "1.95.0"`) or a dated nightly (`nightly-2026-05-01`).
+`cargo repro check --fix` pins the channel to the installed version.
+"#,
+    heuristic: false,
+    uses_graph: false,
+    pre_commit: false,
+    check,
+};
+
+/// True for `1.95.0`, `nightly-2026-05-01`, `beta-2026-05-01` (with an optional host suffix).
+pub fn is_exact(channel: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() == n && s.chars().all(|c| c.is_ascii_digit());
+    let parts: Vec<&str> = channel.split('-').collect();
+    match parts.as_slice() {
+        [version, ..]
+            if version.split('.').count() == 3
+                && version
+                    .split('.')
+                    .all(|p| digits(p, p.len()) && !p.is_empty()) =>
+        {
+            true
+        }
+        [name, year, month, day, ..] if matches!(*name, "nightly" | "beta" | "stable") => {
+            digits(year, 4) && digits(month, 2) && digits(day, 2)
+        }
+        _ => false,
+    }
+}
+
+fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
+    let help = "pin an exact version, for example `channel = \"1.95.0\"`; `cargo repro check --fix` pins the installed one";
+    let Some(toolchain) = &workspace.toolchain else {
+        out.push(
+            Finding::new(RULE.id, "no rust-toolchain.toml: builds use whatever toolchain is installed", Location::file("rust-toolchain.toml"))
+                .help("create rust-toolchain.toml with `[toolchain]` and `channel = \"1.95.0\"`; `cargo repro check --fix` writes it"),
+        );
+        return;
+    };
+    match &toolchain.toml {
+        None => {
+            let channel = toolchain.file.text.trim();
+            if !is_exact(channel) {
+                let line = (1..=toolchain.file.line_count())
+                    .find(|&l| !toolchain.file.line_text(l).trim().is_empty())
+                    .unwrap_or(1);
+                out.push(
+                    Finding::new(
+                        RULE.id,
+                        format!("toolchain channel `{channel}` floats"),
+                        toolchain.file.line_location(line),
+                    )
+                    .help(help),
+                );
+            }
+        }
+        Some(toml) => {
+            let table = toml.root().get("toolchain").and_then(|t| t.as_table());
+            let channel = table.and_then(|t| t.get("channel"));
+            match (table, channel) {
+                (Some(_), Some(item)) => {
+                    let text = item.as_str().unwrap_or_default();
+                    if !is_exact(text) {
+                        out.push(
+                            Finding::new(
+                                RULE.id,
+                                format!("toolchain channel `{text}` floats"),
+                                toml.item_location(item),
+                            )
+                            .help(help),
+                        );
+                    }
+                }
+                (Some(table), None) if table.contains_key("path") => {}
+                (Some(table), None) => out.push(
+                    Finding::new(
+                        RULE.id,
+                        "the toolchain file sets no channel",
+                        toml.table_location(table),
+                    )
+                    .help(help),
+                ),
+                (None, _) => out.push(
+                    Finding::new(
+                        RULE.id,
+                        "the toolchain file has no [toolchain] table",
+                        Location::file(toml.file.display_path.clone()),
+                    )
+                    .help(help),
+                ),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn exact_channels() {
+        for ok in [
+            "1.95.0",
+            "nightly-2026-05-01",
+            "1.95.0-x86_64-unknown-linux-gnu",
+            "beta-2026-01-02",
+        ] {
+            assert!(super::is_exact(ok), "{ok}");
+        }
+        for floating in [
+            "stable",
+            "beta",
+            "nightly",
+            "1.95",
+            "stable-x86_64-unknown-linux-gnu",
+            "",
+        ] {
+            assert!(!super::is_exact(floating), "{floating}");
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Source scanning for the heuristic rules (being written).

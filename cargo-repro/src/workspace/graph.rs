@@ -1,0 +1,275 @@
+//! The resolved package graph: from `cargo metadata --locked` through guppy, or from `Cargo.lock`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use guppy::graph::{BuildTargetId, BuildTargetKind, PackageGraph, PackageSource};
+use serde::Deserialize;
+
+use super::lockfile::Lockfile;
+
+/// Where a package comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A member of the audited workspace.
+    Workspace,
+    /// A path dependency or `[patch]` path outside the members.
+    Path,
+    /// A registry (`registry+…` or `sparse+…`).
+    Registry(String),
+    /// A git repository (`git+…`).
+    Git(String),
+}
+
+impl Source {
+    /// Classifies a lockfile or metadata source string.
+    pub fn from_source_str(source: Option<&str>) -> Source {
+        match source {
+            None => Source::Path,
+            Some(s) if s.starts_with("git+") => Source::Git(s.to_string()),
+            Some(s) => Source::Registry(s.to_string()),
+        }
+    }
+}
+
+/// One package of the graph.
+#[derive(Clone, Debug)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    pub source: Source,
+    /// The directory holding the package's `Cargo.toml`, when it is on disk.
+    pub manifest_dir: Option<PathBuf>,
+    /// The build script's main source file, when the package has one.
+    pub build_script: Option<PathBuf>,
+    /// The library's main source file, when the package is a proc-macro.
+    pub proc_macro_lib: Option<PathBuf>,
+    /// Indices of the packages that depend on this one (dev-only edges left out).
+    pub dependents: Vec<usize>,
+    /// Features enabled in the workspace's default resolution (empty when unknown).
+    pub features: BTreeSet<String>,
+    /// True when only dev-dependencies reach it: it cannot end up in a release binary.
+    pub dev_only: bool,
+}
+
+impl Package {
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// The packages, sorted by name and version.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    pub packages: Vec<Package>,
+    /// True when the graph came from cargo (features and dev-only edges are known).
+    pub resolved: bool,
+}
+
+impl Graph {
+    /// Packages that can end up in a release build.
+    pub fn release_packages(&self) -> impl Iterator<Item = &Package> {
+        self.packages.iter().filter(|p| !p.dev_only)
+    }
+
+    /// The packages depending on `package` directly.
+    pub fn dependents_of<'a>(&'a self, package: &'a Package) -> impl Iterator<Item = &'a Package> {
+        package.dependents.iter().map(|&i| &self.packages[i])
+    }
+
+    fn finish(mut packages: Vec<Package>, edges: Vec<(String, String)>, resolved: bool) -> Graph {
+        packages.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+        let index: BTreeMap<String, usize> = packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id(), i))
+            .collect();
+        for (from, to) in edges {
+            if let (Some(&from), Some(&to)) = (index.get(&from), index.get(&to)) {
+                if !packages[to].dependents.contains(&from) {
+                    packages[to].dependents.push(from);
+                }
+            }
+        }
+        for package in &mut packages {
+            package.dependents.sort_unstable();
+        }
+        Graph { packages, resolved }
+    }
+
+    /// Builds the graph from `cargo metadata --format-version 1` JSON through guppy.
+    pub fn from_metadata_json(json: &str) -> anyhow::Result<Graph> {
+        let graph = PackageGraph::from_json(json)
+            .map_err(|e| anyhow::anyhow!("cannot read the output of cargo metadata: {e}"))?;
+        let features = resolved_features(json);
+        let release_set = graph
+            .query_workspace()
+            .resolve_with_fn(|_, link| !link.dev_only());
+        let mut packages = Vec::new();
+        let mut edges = Vec::new();
+        for meta in graph.packages() {
+            let source = match meta.source() {
+                PackageSource::Workspace(_) => Source::Workspace,
+                PackageSource::Path(_) => Source::Path,
+                PackageSource::External(s) => Source::from_source_str(Some(s)),
+            };
+            let manifest_dir = meta
+                .manifest_path()
+                .parent()
+                .map(|p| PathBuf::from(p.as_std_path()));
+            let build_script = meta
+                .build_target(&BuildTargetId::BuildScript)
+                .map(|t| PathBuf::from(t.path().as_std_path()));
+            let proc_macro_lib = meta
+                .build_target(&BuildTargetId::Library)
+                .filter(|t| matches!(t.kind(), BuildTargetKind::ProcMacro))
+                .map(|t| PathBuf::from(t.path().as_std_path()));
+            let id = format!("{}@{}", meta.name(), meta.version());
+            for link in meta.reverse_direct_links() {
+                if !link.dev_only() {
+                    let from = link.from();
+                    edges.push((format!("{}@{}", from.name(), from.version()), id.clone()));
+                }
+            }
+            packages.push(Package {
+                name: meta.name().to_string(),
+                version: meta.version().to_string(),
+                source,
+                manifest_dir,
+                build_script,
+                proc_macro_lib,
+                dependents: Vec::new(),
+                features: features.get(meta.id().repr()).cloned().unwrap_or_default(),
+                dev_only: !release_set.contains(meta.id()).unwrap_or(false),
+            });
+        }
+        Ok(Graph::finish(packages, edges, true))
+    }
+
+    /// Builds an approximate graph from `Cargo.lock`, finding sources in `$CARGO_HOME`.
+    pub fn from_lockfile(
+        lockfile: &Lockfile,
+        members: &[(String, String, PathBuf)],
+        cargo_home: &Path,
+    ) -> Graph {
+        let registry_dirs = registry_source_dirs(cargo_home);
+        let mut packages = Vec::new();
+        let mut edges = Vec::new();
+        // Lockfile dependency strings name a package by name, or name and version when ambiguous.
+        let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in &lockfile.packages {
+            by_name.entry(&p.name).or_default().push(&p.version);
+        }
+        for locked in &lockfile.packages {
+            let member = members
+                .iter()
+                .find(|(n, v, _)| *n == locked.name && *v == locked.version);
+            let source = match (member, &locked.source) {
+                (Some(_), _) => Source::Workspace,
+                (None, s) => Source::from_source_str(s.as_deref()),
+            };
+            let manifest_dir = match (&source, member) {
+                (_, Some((_, _, dir))) => Some(dir.clone()),
+                (Source::Registry(_), _) => registry_dirs
+                    .iter()
+                    .map(|d| d.join(format!("{}-{}", locked.name, locked.version)))
+                    .find(|d| d.join("Cargo.toml").is_file()),
+                _ => None,
+            };
+            let (build_script, proc_macro_lib) = match &manifest_dir {
+                Some(dir) => build_time_targets(dir),
+                None => (None, None),
+            };
+            let id = format!("{}@{}", locked.name, locked.version);
+            for dep in &locked.dependencies {
+                let mut words = dep.split_whitespace();
+                let name = words.next().unwrap_or_default();
+                let version = match words.next() {
+                    Some(v) => Some(v),
+                    None => by_name.get(name).and_then(|vs| vs.first().copied()),
+                };
+                if let Some(version) = version {
+                    edges.push((id.clone(), format!("{name}@{version}")));
+                }
+            }
+            packages.push(Package {
+                name: locked.name.clone(),
+                version: locked.version.clone(),
+                source,
+                manifest_dir,
+                build_script,
+                proc_macro_lib,
+                dependents: Vec::new(),
+                features: BTreeSet::new(),
+                dev_only: false,
+            });
+        }
+        Graph::finish(packages, edges, false)
+    }
+}
+
+/// `$CARGO_HOME/registry/src/*`, sorted.
+fn registry_source_dirs(cargo_home: &Path) -> Vec<PathBuf> {
+    super::read_dir_sorted(&cargo_home.join("registry").join("src")).unwrap_or_default()
+}
+
+/// Reads a package manifest just enough to find its build script and proc-macro library.
+fn build_time_targets(dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
+    let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+        return (None, None);
+    };
+    let Ok(doc) = text.parse::<toml_edit::Document<String>>() else {
+        return (None, None);
+    };
+    let build = match doc.get("package").and_then(|p| p.get("build")) {
+        Some(item) if item.as_bool() == Some(false) => None,
+        Some(item) => item.as_str().map(|s| dir.join(s)),
+        None => Some(dir.join("build.rs")).filter(|p| p.is_file()),
+    };
+    let lib = doc.get("lib");
+    let is_proc_macro = lib
+        .and_then(|l| l.get("proc-macro").or_else(|| l.get("proc_macro")))
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let proc_macro = is_proc_macro.then(|| {
+        let path = lib
+            .and_then(|l| l.get("path"))
+            .and_then(|p| p.as_str())
+            .unwrap_or("src/lib.rs");
+        dir.join(path)
+    });
+    (build, proc_macro)
+}
+
+#[derive(Deserialize)]
+struct MetadataResolve {
+    resolve: Option<ResolveNodes>,
+}
+
+#[derive(Deserialize)]
+struct ResolveNodes {
+    nodes: Vec<ResolveNode>,
+}
+
+#[derive(Deserialize)]
+struct ResolveNode {
+    id: String,
+    #[serde(default)]
+    features: Vec<String>,
+}
+
+/// Features per package id, as cargo resolved them.
+fn resolved_features(json: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let Ok(meta) = serde_json::from_str::<MetadataResolve>(json) else {
+        return BTreeMap::new();
+    };
+    meta.resolve
+        .map(|r| {
+            r.nodes
+                .into_iter()
+                .map(|n| (n.id, n.features.into_iter().collect()))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,722 @@
+//! Everything the audit reads, loaded once: manifests, lockfile, toolchain, cargo configs,
+//! entry points, git state, the package graph and the sources of build-time code.
+//!
+//! Rules never do I/O: they only look at a [`Workspace`].
+
+pub mod entry_points;
+pub mod git;
+pub mod graph;
+pub mod lockfile;
+pub mod source_file;
+pub mod toml_file;
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Context as _;
+
+pub use entry_points::{EntryKind, EntryPoint};
+pub use git::GitStatus;
+pub use graph::{Graph, Package, Source};
+pub use lockfile::Lockfile;
+pub use source_file::SourceFile;
+pub use toml_file::TomlFile;
+
+/// How to load the workspace.
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `--manifest-path`, or `None` to search from the current directory.
+    pub manifest_path: Option<PathBuf>,
+    /// Pass `--offline` to cargo.
+    pub offline: bool,
+    /// Skip `cargo metadata` entirely (pre-commit mode); the graph comes from `Cargo.lock`.
+    pub lockfile_only: bool,
+}
+
+/// A workspace member.
+#[derive(Debug)]
+pub struct Member {
+    pub name: String,
+    pub version: String,
+    pub dir: PathBuf,
+    pub manifest: TomlFile,
+}
+
+/// The toolchain file in force for the workspace.
+#[derive(Debug)]
+pub struct ToolchainFile {
+    pub file: SourceFile,
+    /// Parsed TOML, unless the file is a legacy one-line channel.
+    pub toml: Option<TomlFile>,
+}
+
+/// What kind of build-time code a source belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildTimeKind {
+    BuildScript,
+    ProcMacro,
+}
+
+/// The source files of a build script or proc-macro crate.
+#[derive(Debug)]
+pub struct BuildTimeSource {
+    /// Index into [`Graph::packages`].
+    pub package: usize,
+    pub kind: BuildTimeKind,
+    pub files: Vec<SourceFile>,
+}
+
+/// The loaded workspace.
+#[derive(Debug)]
+pub struct Workspace {
+    /// Absolute path of the workspace root.
+    pub root: PathBuf,
+    /// `$CARGO_HOME` (or `~/.cargo`).
+    pub cargo_home: PathBuf,
+    pub root_manifest: TomlFile,
+    /// Members, sorted by directory; includes the root package of a non-virtual workspace.
+    pub members: Vec<Member>,
+    pub lockfile: Option<Lockfile>,
+    pub lockfile_git: GitStatus,
+    pub toolchain: Option<ToolchainFile>,
+    /// `.cargo/config.toml` files, nearest first, then `$CARGO_HOME/config.toml`.
+    pub cargo_configs: Vec<TomlFile>,
+    pub entry_points: Vec<EntryPoint>,
+    pub graph: Graph,
+    /// Why the resolved graph could not be had (rules then use `Cargo.lock` only).
+    pub graph_problem: Option<String>,
+    /// Cargo's word that `Cargo.lock` does not satisfy the manifests.
+    pub lockfile_stale: Option<String>,
+    pub build_time_sources: Vec<BuildTimeSource>,
+}
+
+impl Workspace {
+    /// Loads the workspace: files are read while `cargo metadata` runs in the background.
+    pub fn load(options: &LoadOptions) -> anyhow::Result<Workspace> {
+        let manifest = find_manifest(options.manifest_path.as_deref())?;
+        let root = find_root(&manifest)?;
+        let cargo_home = cargo_home();
+
+        let metadata = (!options.lockfile_only).then(|| {
+            let root = root.clone();
+            let offline = options.offline;
+            std::thread::spawn(move || run_cargo_metadata(&root, offline))
+        });
+        let git_root = root.clone();
+        let git = std::thread::spawn(move || git::file_status(&git_root, "Cargo.lock"));
+
+        let root_manifest = TomlFile::read(&root.join("Cargo.toml"), "Cargo.toml".into())?;
+        let members = load_members(&root, &root_manifest)?;
+        let lock_path = root.join("Cargo.lock");
+        let lockfile = if lock_path.is_file() {
+            Some(Lockfile::from_toml(TomlFile::read(
+                &lock_path,
+                "Cargo.lock".into(),
+            )?)?)
+        } else {
+            None
+        };
+        let toolchain = find_toolchain(&root)?;
+        let cargo_configs = find_cargo_configs(&root, &cargo_home)?;
+        let entry_points = entry_points::discover(&root)?;
+
+        let mut graph_problem = None;
+        let mut lockfile_stale = None;
+        let mut graph = None;
+        match metadata.map(|handle| handle.join().expect("cargo metadata thread panicked")) {
+            None => graph_problem = Some("pre-commit mode does not run cargo metadata".to_string()),
+            Some(Ok(json)) => match Graph::from_metadata_json(&json) {
+                Ok(g) => graph = Some(g),
+                Err(e) => graph_problem = Some(format!("{e:#}")),
+            },
+            Some(Err(MetadataError::CargoMissing(reason))) => {
+                anyhow::bail!("cannot run cargo: {reason}; install Rust (rustup) or set $CARGO")
+            }
+            Some(Err(MetadataError::Stale(message))) => {
+                graph_problem = Some("Cargo.lock needs to be updated".to_string());
+                if lockfile.is_some() {
+                    lockfile_stale = Some(message);
+                }
+            }
+            Some(Err(MetadataError::Failed(message))) => graph_problem = Some(message),
+        }
+        let graph = match (graph, &lockfile) {
+            (Some(graph), _) => graph,
+            (None, Some(lock)) => {
+                let member_ids: Vec<_> = members
+                    .iter()
+                    .map(|m| (m.name.clone(), m.version.clone(), m.dir.clone()))
+                    .collect();
+                Graph::from_lockfile(lock, &member_ids, &cargo_home)
+            }
+            (None, None) => Graph::default(),
+        };
+        let scrub = |text: String| scrub_paths(&text, &root, &cargo_home);
+        let graph_problem = graph_problem.map(scrub);
+        let lockfile_stale = lockfile_stale.map(scrub);
+        let build_time_sources = read_build_time_sources(&root, &cargo_home, &graph);
+        let lockfile_git = git.join().expect("git thread panicked");
+        Ok(Workspace {
+            root,
+            cargo_home,
+            root_manifest,
+            members,
+            lockfile,
+            lockfile_git,
+            toolchain,
+            cargo_configs,
+            entry_points,
+            graph,
+            graph_problem,
+            lockfile_stale,
+            build_time_sources,
+        })
+    }
+
+    /// The path shown to users for a file anywhere on disk.
+    pub fn display(&self, path: &Path) -> String {
+        display_path_with_home(&self.root, &self.cargo_home, path)
+    }
+
+    /// True when `path` lies inside the workspace root.
+    pub fn contains(&self, path: &Path) -> bool {
+        normalize(path).starts_with(normalize(&self.root))
+    }
+
+    /// All manifests of the workspace: the root one first, then each member's.
+    pub fn manifests(&self) -> impl Iterator<Item = &TomlFile> {
+        let root_is_member = self.members.iter().any(|m| m.dir == self.root);
+        std::iter::once(&self.root_manifest)
+            .filter(move |_| !root_is_member)
+            .chain(self.members.iter().map(|m| &m.manifest))
+    }
+
+    /// The build-time sources of a package.
+    pub fn sources_of(&self, package: usize) -> impl Iterator<Item = &BuildTimeSource> {
+        self.build_time_sources
+            .iter()
+            .filter(move |s| s.package == package)
+    }
+}
+
+enum MetadataError {
+    CargoMissing(String),
+    Stale(String),
+    Failed(String),
+}
+
+/// Runs `cargo metadata --locked` (never letting it rewrite the lockfile it is audited on).
+fn run_cargo_metadata(root: &Path, offline: bool) -> Result<String, MetadataError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let manifest = root.join("Cargo.toml");
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "metadata".into(),
+        "--format-version".into(),
+        "1".into(),
+        "--locked".into(),
+    ];
+    if offline {
+        args.push("--offline".into());
+    }
+    args.push("--manifest-path".into());
+    args.push(manifest.into_os_string());
+    let output = duct::cmd(&cargo, &args)
+        .dir(root)
+        .env("CARGO_TERM_COLOR", "never")
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| MetadataError::CargoMissing(source_file::io_reason(&e)))?;
+    if output.status.success() {
+        return String::from_utf8(output.stdout)
+            .map_err(|_| MetadataError::Failed("cargo metadata printed invalid UTF-8".into()));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let first_error = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("error"))
+        .or_else(|| stderr.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("cargo metadata failed")
+        .trim()
+        .trim_start_matches("error:")
+        .trim()
+        .to_string();
+    if stderr.contains("--locked was passed") || stderr.contains("needs to be updated") {
+        Err(MetadataError::Stale(first_error))
+    } else {
+        Err(MetadataError::Failed(format!(
+            "cargo metadata failed: {first_error}"
+        )))
+    }
+}
+
+/// The manifest to start from: the given one, or `Cargo.toml` in the current directory or a parent.
+fn find_manifest(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(path) = given {
+        if path.file_name().is_none_or(|n| n != "Cargo.toml") {
+            anyhow::bail!(
+                "{}: --manifest-path must point to a Cargo.toml file",
+                path.display()
+            );
+        }
+        if !path.is_file() {
+            anyhow::bail!(
+                "{}: manifest not found; pass the path of an existing Cargo.toml",
+                path.display()
+            );
+        }
+        return std::path::absolute(path)
+            .with_context(|| format!("cannot resolve {}", path.display()));
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    cwd.ancestors()
+        .map(|dir| dir.join("Cargo.toml"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!("could not find Cargo.toml in the current directory or any parent; pass --manifest-path")
+        })
+}
+
+/// The workspace root: the nearest directory, from the manifest up, whose Cargo.toml has `[workspace]`.
+fn find_root(manifest: &Path) -> anyhow::Result<PathBuf> {
+    let start = manifest.parent().expect("a manifest path has a parent");
+    for dir in start.ancestors() {
+        let candidate = dir.join("Cargo.toml");
+        if !candidate.is_file() {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&candidate) else {
+            continue;
+        };
+        let has_workspace = match text.parse::<toml_edit::Document<String>>() {
+            Ok(doc) => doc.contains_key("workspace"),
+            // A malformed manifest is reported when it is read for real.
+            Err(_) => dir == start,
+        };
+        if has_workspace {
+            return Ok(dir.to_path_buf());
+        }
+    }
+    Ok(start.to_path_buf())
+}
+
+/// Members from `[workspace] members` (with `*` globs) and the root package, sorted by directory.
+fn load_members(root: &Path, root_manifest: &TomlFile) -> anyhow::Result<Vec<Member>> {
+    let mut dirs = Vec::new();
+    if root_manifest.root().contains_key("package") {
+        dirs.push(root.to_path_buf());
+    }
+    let workspace = root_manifest.root().get("workspace");
+    let patterns = |key: &str| -> Vec<String> {
+        workspace
+            .and_then(|w| w.get(key))
+            .and_then(|m| m.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let excluded: Vec<PathBuf> = patterns("exclude")
+        .iter()
+        .map(|p| normalize(&root.join(p)))
+        .collect();
+    for pattern in patterns("members") {
+        for dir in expand_glob(root, &pattern) {
+            let dir = normalize(&dir);
+            if dir.join("Cargo.toml").is_file() && !excluded.iter().any(|e| dir.starts_with(e)) {
+                dirs.push(dir);
+            }
+        }
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs.into_iter()
+        .map(|dir| {
+            let display = display_path(root, &dir.join("Cargo.toml"));
+            let manifest = if dir == root {
+                TomlFile::parse(root_manifest.file.clone())?
+            } else {
+                TomlFile::read(&dir.join("Cargo.toml"), display)?
+            };
+            let package = manifest.root().get("package");
+            let name = package
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+                .unwrap_or_default();
+            let version = package
+                .and_then(|p| p.get("version"))
+                .and_then(|v| v.as_str())
+                .unwrap_or("0.0.0")
+                .to_string();
+            let version = if version == "0.0.0" {
+                workspace_version(root_manifest).unwrap_or(version)
+            } else {
+                version
+            };
+            Ok(Member {
+                name: name.to_string(),
+                version,
+                dir,
+                manifest,
+            })
+        })
+        .collect()
+}
+
+fn workspace_version(root_manifest: &TomlFile) -> Option<String> {
+    root_manifest
+        .get(&["workspace", "package", "version"])?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Expands a members pattern whose segments may contain `*`.
+fn expand_glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
+    let mut current = vec![root.to_path_buf()];
+    for segment in pattern.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        let mut next = Vec::new();
+        for dir in current {
+            if segment.contains('*') || segment.contains('?') {
+                for entry in read_dir_sorted(&dir).unwrap_or_default() {
+                    let name = entry
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or_default();
+                    if entry.is_dir() && wildcard_match(segment, name) {
+                        next.push(entry);
+                    }
+                }
+            } else {
+                next.push(dir.join(segment));
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+/// Matches `*` (any run) and `?` (one character).
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// `rust-toolchain.toml` or `rust-toolchain` in the root or a parent, as rustup finds it.
+fn find_toolchain(root: &Path) -> anyhow::Result<Option<ToolchainFile>> {
+    for dir in root.ancestors() {
+        for name in ["rust-toolchain", "rust-toolchain.toml"] {
+            let path = dir.join(name);
+            if !path.is_file() {
+                continue;
+            }
+            let file = SourceFile::read(&path, display_path(root, &path))?;
+            let trimmed = file.text.trim();
+            let legacy_plain =
+                name == "rust-toolchain" && !trimmed.contains('=') && !trimmed.contains('[');
+            let toml = if legacy_plain {
+                None
+            } else {
+                Some(TomlFile::parse(file.clone())?)
+            };
+            return Ok(Some(ToolchainFile { file, toml }));
+        }
+    }
+    Ok(None)
+}
+
+/// Cargo configuration files, nearest first, as cargo merges them.
+fn find_cargo_configs(root: &Path, cargo_home: &Path) -> anyhow::Result<Vec<TomlFile>> {
+    let mut paths = Vec::new();
+    for dir in root.ancestors() {
+        for name in ["config.toml", "config"] {
+            let path = dir.join(".cargo").join(name);
+            if path.is_file() {
+                paths.push(path);
+                break;
+            }
+        }
+    }
+    for name in ["config.toml", "config"] {
+        let path = cargo_home.join(name);
+        if path.is_file() {
+            if !paths.iter().any(|p| same_file(p, &path)) {
+                paths.push(path);
+            }
+            break;
+        }
+    }
+    paths
+        .into_iter()
+        .map(|path| TomlFile::read(&path, display_path_with_home(root, cargo_home, &path)))
+        .collect()
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Reads build scripts and proc-macro sources of every release package, in parallel.
+fn read_build_time_sources(root: &Path, cargo_home: &Path, graph: &Graph) -> Vec<BuildTimeSource> {
+    let mut jobs = Vec::new();
+    for (index, package) in graph.packages.iter().enumerate() {
+        if package.dev_only {
+            continue;
+        }
+        if let Some(script) = &package.build_script {
+            jobs.push((index, BuildTimeKind::BuildScript, script.clone()));
+        }
+        if let Some(lib) = &package.proc_macro_lib {
+            jobs.push((index, BuildTimeKind::ProcMacro, lib.clone()));
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = jobs.len().div_ceil(threads).max(1);
+    let mut out: Vec<BuildTimeSource> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(package, kind, main)| BuildTimeSource {
+                            package: *package,
+                            kind: *kind,
+                            files: read_rust_sources(root, cargo_home, main, *kind),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("source reader panicked"))
+            .collect()
+    });
+    out.sort_by_key(|s| (s.package, s.kind == BuildTimeKind::ProcMacro));
+    out
+}
+
+/// The main file plus the `.rs` files beside it (for proc-macros, the whole source tree).
+fn read_rust_sources(
+    root: &Path,
+    cargo_home: &Path,
+    main: &Path,
+    kind: BuildTimeKind,
+) -> Vec<SourceFile> {
+    const MAX_FILES: usize = 300;
+    const MAX_BYTES: u64 = 1 << 20;
+    let mut paths = vec![main.to_path_buf()];
+    let dir = main.parent().unwrap_or(main);
+    let package_dir_is_parent = dir.join("Cargo.toml").is_file();
+    if kind == BuildTimeKind::ProcMacro || !package_dir_is_parent {
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in read_dir_sorted(&dir).unwrap_or_default() {
+                if entry.is_dir() {
+                    stack.push(entry);
+                } else if entry.extension().is_some_and(|e| e == "rs") && entry != main {
+                    paths.push(entry);
+                }
+            }
+            if paths.len() > MAX_FILES {
+                break;
+            }
+        }
+    }
+    paths.truncate(MAX_FILES);
+    paths
+        .into_iter()
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_BYTES))
+        .filter_map(|p| {
+            let text = std::fs::read_to_string(&p).ok()?;
+            Some(SourceFile::new(
+                display_path_with_home(root, cargo_home, &p),
+                p,
+                text,
+            ))
+        })
+        .collect()
+}
+
+/// Replaces machine-specific absolute paths in a message (from cargo) with placeholders.
+pub fn scrub_paths(text: &str, root: &Path, cargo_home: &Path) -> String {
+    let mut text = text.to_string();
+    let mut replacements = vec![
+        (root.display().to_string(), "$WORKSPACE"),
+        (cargo_home.display().to_string(), "$CARGO_HOME"),
+    ];
+    if let Some(home) = std::env::var_os("HOME") {
+        replacements.push((PathBuf::from(home).display().to_string(), "~"));
+    }
+    for (from, to) in replacements {
+        if from.len() > 1 {
+            text = text.replace(&from, to);
+        }
+    }
+    text
+}
+
+/// `$CARGO_HOME`, or `~/.cargo`.
+pub fn cargo_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        return PathBuf::from(home);
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".cargo")
+}
+
+/// Directory entries sorted by path (never in filesystem order).
+pub fn read_dir_sorted(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort();
+    Ok(entries)
+}
+
+/// [`read_dir_sorted`] with a one-line error naming the directory relative to `root`.
+pub fn read_dir_in(root: &Path, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    read_dir_sorted(dir).map_err(|e| {
+        let shown = display_path(root, dir);
+        let shown = if shown.is_empty() {
+            ".".to_string()
+        } else {
+            shown
+        };
+        anyhow::anyhow!(
+            "cannot read directory {shown}: {}",
+            source_file::io_reason(&e)
+        )
+    })
+}
+
+/// `path` relative to `root`, with forward slashes (`..` segments when it is outside).
+pub fn display_path(root: &Path, path: &Path) -> String {
+    let (root, path) = (normalize(root), normalize(path));
+    let root_parts: Vec<_> = root.components().collect();
+    let path_parts: Vec<_> = path.components().collect();
+    let common = root_parts
+        .iter()
+        .zip(&path_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut parts: Vec<String> = vec!["..".to_string(); root_parts.len() - common];
+    parts.extend(
+        path_parts[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+/// Like [`display_path`], but files under `$CARGO_HOME` show as `$CARGO_HOME/…`.
+pub fn display_path_with_home(root: &Path, cargo_home: &Path, path: &Path) -> String {
+    let normalized = normalize(path);
+    let home = normalize(cargo_home);
+    if !normalized.starts_with(normalize(root)) && normalized.starts_with(&home) {
+        let rest = display_path(&home, &normalized);
+        return format!("$CARGO_HOME/{rest}");
+    }
+    display_path(root, path)
+}
+
+/// Removes `.` and resolves `..` lexically (no symlinks are followed).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_are_relative() {
+        let root = Path::new("/w/ws");
+        assert_eq!(
+            display_path(root, Path::new("/w/ws/a/Cargo.toml")),
+            "a/Cargo.toml"
+        );
+        assert_eq!(display_path(root, Path::new("/w/other/x")), "../other/x");
+        let home = Path::new("/h/.cargo");
+        assert_eq!(
+            display_path_with_home(
+                root,
+                home,
+                Path::new("/h/.cargo/registry/src/i/foo-1.0.0/build.rs")
+            ),
+            "$CARGO_HOME/registry/src/i/foo-1.0.0/build.rs"
+        );
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("crates/*", "crates/a"));
+        assert!(wildcard_match("*", "anything"));
+        assert!(wildcard_match("a?c", "abc"));
+        assert!(!wildcard_match("a*d", "abc"));
+    }
+}
+
+/// Where a release-profile setting comes from.
+#[derive(Debug)]
+pub struct ProfileSetting<'a> {
+    pub file: &'a TomlFile,
+    pub table: &'a toml_edit::Table,
+    pub item: &'a toml_edit::Item,
+}
+
+impl Workspace {
+    /// The setting `key` of `[profile.release]` that cargo uses: a cargo config (nearest first)
+    /// overrides the root manifest.
+    pub fn release_profile_setting(&self, key: &str) -> Option<ProfileSetting<'_>> {
+        self.cargo_configs
+            .iter()
+            .chain(std::iter::once(&self.root_manifest))
+            .find_map(|file| {
+                let table = file.get(&["profile", "release"])?.as_table()?;
+                let item = table.get(key)?;
+                Some(ProfileSetting { file, table, item })
+            })
+    }
+
+    /// The `[profile.release]` table of the root manifest, if any.
+    pub fn manifest_release_profile(&self) -> Option<&toml_edit::Table> {
+        self.root_manifest.get(&["profile", "release"])?.as_table()
+    }
+}

@@ -1,0 +1,104 @@
+//! Shared helpers: the binary, fixture paths, running checks, snapshot files.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// `tests/fixtures` at the repository root.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+/// Runs `cargo-repro repro ARGS` in `dir`, with colour off and a stable environment.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
+        .arg("repro")
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TERM_COLOR", "never")
+        .env_remove("NO_COLOR")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo-repro runs")
+}
+
+/// Runs `check` on the workspace at `dir` with extra arguments.
+pub fn check(dir: &Path, args: &[&str]) -> Output {
+    let manifest = dir.join("Cargo.toml");
+    let mut all = vec!["check", "--manifest-path", manifest.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_in(dir, &all)
+}
+
+/// Stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// Stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// Compares `actual` with the snapshot file (bless with `SNAPSHOTS=overwrite`).
+pub fn assert_snapshot(path: &Path, actual: &str) {
+    snapbox::Assert::new()
+        .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
+        .eq(actual.to_string(), snapbox::Data::read_from(path, None));
+}
+
+/// Parses JSON output.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "output is not JSON ({e}):\n{}\n{}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+/// The rule ids of the findings of a JSON report.
+pub fn rules_found(report: &serde_json::Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings is an array")
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Copies a directory tree (for tests that change files or need their own git repository).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A fresh temporary directory under the target directory, removed first if it exists.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs git in `dir` with a fixed identity.
+pub fn git(dir: &Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?} failed");
+}
