@@ -81,13 +81,23 @@ pub struct CliOverrides {
 impl Config {
     /// The level of a rule after configuration (`allow` for rules left out by `--only`).
     pub fn level_of(&self, rule: &Rule) -> Level {
-        if !self.only.is_empty() && !self.only.contains(&rule.id) {
+        if self.left_out_by_only(rule) {
             return Level::Allow;
         }
+        self.configured_level(rule)
+    }
+
+    /// The level from the file and the command line, ignoring `--only`.
+    pub fn configured_level(&self, rule: &Rule) -> Level {
         self.levels
             .get(rule.id)
             .copied()
             .unwrap_or(rule.default_level)
+    }
+
+    /// True when `--only` was given and does not name the rule.
+    pub fn left_out_by_only(&self, rule: &Rule) -> bool {
+        !self.only.is_empty() && !self.only.contains(&rule.id)
     }
 
     /// Reads `repro.toml` or `[workspace.metadata.repro]` (not both), then applies CLI overrides.

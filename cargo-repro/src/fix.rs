@@ -127,15 +127,20 @@ fn release_profile<'a>(
     })
 }
 
-/// Sets `key`, keeping the existing value's surrounding whitespace and comments.
-fn replace_value(table: &mut dyn toml_edit::TableLike, key: &str, mut new_value: Item) {
-    if let (Some(old), Some(new)) = (
-        table.get(key).and_then(Item::as_value),
-        new_value.as_value_mut(),
-    ) {
-        *new.decor_mut() = old.decor().clone();
+/// Sets `key`, keeping the key's layout and the old value's surrounding whitespace and comments.
+fn replace_value(table: &mut dyn toml_edit::TableLike, key: &str, new_value: Item) {
+    match table.get_mut(key) {
+        Some(item) => {
+            let decor = item.as_value().map(|v| v.decor().clone());
+            *item = new_value;
+            if let (Some(decor), Some(value)) = (decor, item.as_value_mut()) {
+                *value.decor_mut() = decor;
+            }
+        }
+        None => {
+            table.insert(key, new_value);
+        }
     }
-    table.insert(key, new_value);
 }
 
 /// `1.95.0` from `rustc --version`, run in the workspace (so rustup picks the same toolchain).

@@ -82,6 +82,9 @@ pub enum Selection {
 pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Report {
     let mut findings = Vec::new();
     let mut ran = Vec::new();
+    // `unused-exception` can only judge an exception if the rule it names has run; under
+    // `--only unused-exception` those rules run silently (their findings are not shown).
+    let judge_exceptions = config.level_of(&unused_exception::RULE) != Level::Allow;
     for rule in RULES {
         if selection == Selection::PreCommit && !rule.pre_commit {
             continue;
@@ -89,8 +92,16 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
         if rule.id == unused_exception::RULE.id {
             continue;
         }
-        let level = config.level_of(rule);
-        if level == Level::Allow {
+        let named_by_exception = config.exceptions.iter().any(|e| e.rule == rule.id);
+        let level = if judge_exceptions && named_by_exception && config.left_out_by_only(rule) {
+            match config.configured_level(rule) {
+                Level::Allow => continue,
+                _ => Level::Allow,
+            }
+        } else {
+            config.level_of(rule)
+        };
+        if level == Level::Allow && !(judge_exceptions && named_by_exception) {
             continue;
         }
         ran.push(rule.id);
@@ -98,10 +109,10 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
         (rule.check)(workspace, &mut found);
         for mut finding in found {
             debug_assert_eq!(finding.rule, rule.id, "a rule reports under its own id");
-            finding.level = if finding.mitigated {
-                Level::Note
-            } else {
-                level
+            finding.level = match (level, finding.mitigated) {
+                (Level::Allow, _) => Level::Allow,
+                (_, true) => Level::Note,
+                (level, false) => level,
             };
             if rule.heuristic {
                 finding.notes.push(
@@ -125,9 +136,8 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
         },
     );
     if selection == Selection::All {
-        let rule = &unused_exception::RULE;
-        let level = config.level_of(rule);
-        if level != Level::Allow {
+        let level = config.level_of(&unused_exception::RULE);
+        if judge_exceptions {
             for (exception, used) in config.exceptions.iter().zip(used) {
                 if !used && ran.contains(&exception.rule.as_str()) {
                     let mut finding = unused_exception::finding(exception);

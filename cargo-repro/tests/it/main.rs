@@ -2,4 +2,10 @@
 
 mod support;
 
+mod bad_input;
+mod cli;
+mod config;
+mod docs;
+mod fix;
+mod git_state;
 mod rules;

@@ -8,10 +8,6 @@ use std::path::Path;
 
 use crate::support::{assert_snapshot, check, fixtures, json, rules_found, stderr, stdout};
 
-/// Rules whose fixtures need a git repository of their own or a generated tree; they are
-/// covered by dedicated tests instead of (or as well as) this harness.
-const CASES_BUILT_BY_TESTS: &[&str] = &["lockfile-missing", "unused-exception"];
-
 #[test]
 fn every_rule_has_fixtures() {
     let out = crate::support::run_in(Path::new("."), &["rules", "--format", "json"]);
@@ -27,7 +23,7 @@ fn every_rule_has_fixtures() {
                         .any(|e| e.file_name().to_string_lossy().starts_with(kind))
                 })
                 .unwrap_or(false);
-            if !has_case && !CASES_BUILT_BY_TESTS.contains(&id) {
+            if !has_case {
                 missing.push(format!("{id}/{kind}"));
             }
         }

@@ -102,3 +102,44 @@ pub fn git(dir: &Path, args: &[&str]) {
         .unwrap();
     assert!(status.success(), "git {args:?} failed");
 }
+
+/// A fresh directory outside the repository (so no parent `rust-toolchain.toml` or
+/// `.cargo/config.toml` of this project applies), removed first if it exists.
+pub fn outside_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cargo-repro-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes files (creating directories) into `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// A minimal single-package workspace with a lockfile, plus extra files.
+pub fn tiny_workspace(dir: &Path, manifest_extra: &str, files: &[(&str, &str)]) {
+    let manifest = format!(
+        "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n{manifest_extra}"
+    );
+    write_files(
+        dir,
+        &[("Cargo.toml", &manifest), ("src/lib.rs", "//! Tiny.\n")],
+    );
+    write_files(dir, files);
+    let status = std::process::Command::new("cargo")
+        .args(["generate-lockfile", "--offline", "-q"])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The manifest of a fixture workspace under `tests/fixtures/workspaces`.
+pub fn workspace_fixture(name: &str) -> PathBuf {
+    fixtures().join("workspaces").join(name)
+}

@@ -1,0 +1,108 @@
+//! `repro.toml` and `[workspace.metadata.repro]`: levels, exceptions and their errors.
+
+use crate::support::*;
+
+const THIN: &str = "\n[profile.release]\nlto = \"thin\"\n";
+
+fn run(dir: &std::path::Path) -> std::process::Output {
+    check(
+        dir,
+        &[
+            "--offline",
+            "--only",
+            "thin-lto",
+            "--only",
+            "unused-exception",
+            "--format",
+            "json",
+        ],
+    )
+}
+
+#[test]
+fn repro_toml_sets_levels() {
+    let dir = outside_dir("config-levels");
+    tiny_workspace(
+        &dir,
+        THIN,
+        &[("repro.toml", "[rules]\nthin-lto = \"deny\"\n")],
+    );
+    let out = run(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["findings"][0]["level"], "deny");
+}
+
+#[test]
+fn workspace_metadata_configures_too() {
+    let dir = outside_dir("config-metadata");
+    let extra = format!("{THIN}\n[workspace.metadata.repro.rules]\nthin-lto = \"allow\"\n");
+    tiny_workspace(&dir, &extra, &[]);
+    let out = run(&dir);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(rules_found(&json(&out)).is_empty());
+}
+
+#[test]
+fn exceptions_silence_matching_findings_only() {
+    let dir = outside_dir("config-exception");
+    let config = "[[allow]]\nrule = \"thin-lto\"\npath = \"Cargo.toml\"\nreason = \"measured stable\"\n\n\
+                  [[allow]]\nrule = \"thin-lto\"\npath = \"elsewhere.toml\"\nreason = \"stale\"\n";
+    tiny_workspace(&dir, THIN, &[("repro.toml", config)]);
+    let out = run(&dir);
+    let report = json(&out);
+    assert_eq!(rules_found(&report), ["unused-exception"]);
+    assert_eq!(report["findings"][0]["path"], "repro.toml");
+    assert_eq!(report["findings"][0]["line"], 6);
+}
+
+#[test]
+fn config_errors_name_the_file_and_line_and_exit_2() {
+    let cases = [
+        (
+            "[[allow]]\nrule = \"thin-lto\"\n",
+            "error: repro.toml:1: the [[allow]] entry for `thin-lto` needs a `reason = \"…\"` saying why\n",
+        ),
+        (
+            "[rules]\nno-such-rule = \"deny\"\n",
+            "error: repro.toml:2: unknown rule `no-such-rule`; see `cargo repro rules`\n",
+        ),
+        (
+            "[rules]\nthin-lto = \"fatal\"\n",
+            "error: repro.toml:2: the level of `thin-lto` must be \"allow\", \"warn\" or \"deny\"\n",
+        ),
+        (
+            "colour = true\n",
+            "error: repro.toml:1: unknown key `colour` in the cargo-repro configuration; expected `rules` or `allow`\n",
+        ),
+        (
+            "[rules\n",
+            "error: repro.toml:1:7: invalid TOML: unclosed table, expected `]`; fix the syntax\n",
+        ),
+    ];
+    for (index, (config, expected)) in cases.into_iter().enumerate() {
+        let dir = outside_dir(&format!("config-error-{index}"));
+        tiny_workspace(&dir, THIN, &[("repro.toml", config)]);
+        let out = run(&dir);
+        assert_eq!(out.status.code(), Some(2), "{config}");
+        assert_eq!(stderr(&out), expected, "{config}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn two_configurations_are_refused() {
+    let dir = outside_dir("config-both");
+    let extra = format!("{THIN}\n[workspace.metadata.repro.rules]\nthin-lto = \"allow\"\n");
+    tiny_workspace(
+        &dir,
+        &extra,
+        &[("repro.toml", "[rules]\nthin-lto = \"deny\"\n")],
+    );
+    let out = run(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("both configure cargo-repro; keep one"),
+        "{}",
+        stderr(&out)
+    );
+}

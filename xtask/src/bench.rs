@@ -1,0 +1,223 @@
+//! `cargo xtask bench`: `cargo repro check` against `cargo metadata --locked`, side by side.
+//!
+//! Generates a workspace of N member packages (a layered graph of path dependencies) plus one
+//! member that depends on cargo-repro itself, so the graph also holds ~100 real crates.io
+//! packages with build scripts and proc-macros from the warm cargo cache. Then, in one run,
+//! it alternates the two commands and reports medians and their ratio, at several sizes, so
+//! that both the ratio and the growth of the audit's own work can be read.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::{cargo, project_root, step};
+
+struct Options {
+    packages: usize,
+    runs: usize,
+}
+
+fn parse(args: &[String]) -> anyhow::Result<Options> {
+    let mut options = Options {
+        packages: 420,
+        runs: 15,
+    };
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let mut number = || -> anyhow::Result<usize> {
+            let value = iter
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("{arg} needs a number"))?;
+            value
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{arg}: `{value}` is not a number"))
+        };
+        match arg.as_str() {
+            "--packages" => options.packages = number()?,
+            "--runs" => options.runs = number()?,
+            other => anyhow::bail!("unknown bench option `{other}`"),
+        }
+    }
+    Ok(options)
+}
+
+/// Runs the benchmark and prints a Markdown table.
+pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
+    let options = parse(args)?;
+    let root = project_root();
+    step("building cargo-repro (release)");
+    duct::cmd(
+        cargo(),
+        ["build", "--release", "--locked", "-p", "cargo-repro"],
+    )
+    .dir(&root)
+    .run()?;
+    let binary = root.join("target/release/cargo-repro");
+
+    let mut rows = Vec::new();
+    for size in [options.packages / 4, options.packages / 2, options.packages] {
+        let dir = root.join("target/bench").join(format!("workspace-{size}"));
+        let total = generate(&dir, size, &root)?;
+        step(&format!(
+            "measuring {total} packages ({} runs each)",
+            options.runs
+        ));
+        let manifest = dir.join("Cargo.toml");
+        let manifest = manifest.to_str().expect("UTF-8 path");
+        let metadata = [
+            cargo(),
+            "metadata".into(),
+            "--format-version".into(),
+            "1".into(),
+            "--locked".into(),
+            "--offline".into(),
+            "--manifest-path".into(),
+            manifest.into(),
+        ];
+        let check = [
+            binary.display().to_string(),
+            "repro".into(),
+            "check".into(),
+            "--offline".into(),
+            "--format".into(),
+            "json".into(),
+            "--manifest-path".into(),
+            manifest.into(),
+        ];
+        let (metadata_times, check_times) = alternate(&metadata, &check, options.runs)?;
+        rows.push((total, median(metadata_times), median(check_times)));
+    }
+    let mut table = String::from(
+        "| packages | cargo metadata (median) | cargo repro check (median) | ratio | audit's own work |\n| ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for (total, metadata, check) in &rows {
+        let own = check.saturating_sub(*metadata);
+        table.push_str(&format!(
+            "| {total} | {:.1} ms | {:.1} ms | {:.2} | {:.1} ms ({:.3} ms/package) |\n",
+            ms(*metadata),
+            ms(*check),
+            ms(*check) / ms(*metadata),
+            ms(own),
+            ms(own) / *total as f64
+        ));
+    }
+    use std::io::Write as _;
+    std::io::stdout().write_all(table.as_bytes())?;
+    Ok(())
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Runs the two commands alternately (after one warm-up each), so that machine noise hits both.
+fn alternate(
+    a: &[String],
+    b: &[String],
+    runs: usize,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let time = |command: &[String]| -> anyhow::Result<Duration> {
+        let start = Instant::now();
+        let output = duct::cmd(&command[0], &command[1..])
+            .stdout_null()
+            .stderr_capture()
+            .unchecked()
+            .run()?;
+        let elapsed = start.elapsed();
+        // `check` exits 1 when it finds deny-level problems; anything else is a failure.
+        if !matches!(output.status.code(), Some(0 | 1)) {
+            anyhow::bail!(
+                "{} failed: {}",
+                command[0],
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        Ok(elapsed)
+    };
+    time(a)?;
+    time(b)?;
+    let (mut times_a, mut times_b) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        times_a.push(time(a)?);
+        times_b.push(time(b)?);
+    }
+    Ok((times_a, times_b))
+}
+
+/// Writes the workspace (if not already there) and returns its package count.
+fn generate(dir: &Path, members: usize, project: &Path) -> anyhow::Result<usize> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir)?;
+    let mut names: Vec<String> = (0..members).map(|i| format!("member-{i:04}")).collect();
+    names.push("uses-real-crates".to_string());
+    let list = names
+        .iter()
+        .map(|n| format!("    \"crates/{n}\",\n"))
+        .collect::<String>();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[workspace]\nresolver = \"2\"\nmembers = [\n{list}]\n\n[profile.release]\ncodegen-units = 1\n"
+        ),
+    )?;
+    std::fs::write(
+        dir.join("rust-toolchain.toml"),
+        "[toolchain]\nchannel = \"1.95.0\"\n",
+    )?;
+    for i in 0..members {
+        let deps: String = [i / 2, i / 3, i.saturating_sub(1)]
+            .into_iter()
+            .filter(|&d| d < i)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|d| format!("member-{d:04} = {{ path = \"../member-{d:04}\" }}\n"))
+            .collect();
+        write_crate(dir, &format!("member-{i:04}"), &deps, i % 10 == 0)?;
+    }
+    let repro: PathBuf = project.join("cargo-repro");
+    write_crate(
+        dir,
+        "uses-real-crates",
+        &format!(
+            "cargo-repro = {{ path = {:?} }}\n",
+            repro.display().to_string()
+        ),
+        false,
+    )?;
+    // Reuse this project's lockfile so every registry package resolves from the local cache.
+    std::fs::copy(project.join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    duct::cmd(cargo(), ["metadata", "--format-version", "1", "--offline"])
+        .dir(dir)
+        .stdout_null()
+        .run()?;
+    let json = duct::cmd(
+        cargo(),
+        ["metadata", "--format-version", "1", "--locked", "--offline"],
+    )
+    .dir(dir)
+    .read()?;
+    Ok(json.matches("\"manifest_path\"").count())
+}
+
+fn write_crate(root: &Path, name: &str, deps: &str, build_script: bool) -> anyhow::Result<()> {
+    let dir = root.join("crates").join(name);
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{deps}"
+        ),
+    )?;
+    std::fs::write(dir.join("src/lib.rs"), "//! Generated for the benchmark.\n")?;
+    if build_script {
+        std::fs::write(
+            dir.join("build.rs"),
+            "fn main() {\n    println!(\"cargo:rerun-if-changed=build.rs\");\n}\n",
+        )?;
+    }
+    Ok(())
+}
