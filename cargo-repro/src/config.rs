@@ -45,10 +45,10 @@ impl Exception {
                 return false;
             }
         }
-        if let Some(path) = &self.path {
-            if path != &finding.location.path {
-                return false;
-            }
+        if let Some(path) = &self.path
+            && path != &finding.location.path
+        {
+            return false;
         }
         true
     }

@@ -174,13 +174,13 @@ fn installed_rustc_version(root: &Path) -> anyhow::Result<String> {
 /// Writes every edit, or none: all temporary files are written first, then renamed into place.
 pub fn apply(edits: &[Edit]) -> anyhow::Result<()> {
     for edit in edits {
-        if let Ok(meta) = std::fs::metadata(&edit.abs_path) {
-            if meta.permissions().readonly() {
-                anyhow::bail!(
-                    "{}: file is read-only; make it writable to apply fixes",
-                    edit.display_path
-                );
-            }
+        if let Ok(meta) = std::fs::metadata(&edit.abs_path)
+            && meta.permissions().readonly()
+        {
+            anyhow::bail!(
+                "{}: file is read-only; make it writable to apply fixes",
+                edit.display_path
+            );
         }
     }
     let mut temps: Vec<PathBuf> = Vec::new();

@@ -2,11 +2,14 @@
 
 use crate::{cargo, project_root, step};
 
+/// A step: its name, cargo's arguments, and extra environment.
+type Step<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+
 /// Runs every check in order and stops at the first failure.
 pub(crate) fn run() -> anyhow::Result<()> {
     let root = project_root();
     let cargo = cargo();
-    let steps: [(&str, Vec<&str>, Vec<(&str, &str)>); 5] = [
+    let steps: [Step<'_>; 5] = [
         ("format", vec!["fmt", "--all", "--", "--check"], vec![]),
         (
             "clippy (warnings denied)",

@@ -35,22 +35,34 @@ points. `cargo repro check --fix` edits the profile.
 };
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
-    if let Some(setting) = workspace.release_profile_setting("incremental") {
-        if setting.item.as_bool() == Some(true) {
-            out.push(
-                Finding::new(RULE.id, "the release profile turns incremental compilation on", setting.file.entry_location(setting.table, "incremental"))
-                    .help("set `incremental = false` in [profile.release]; `cargo repro check --fix` does it"),
-            );
-        }
+    if let Some(setting) = workspace.release_profile_setting("incremental")
+        && setting.item.as_bool() == Some(true)
+    {
+        out.push(
+            Finding::new(
+                RULE.id,
+                "the release profile turns incremental compilation on",
+                setting.file.entry_location(setting.table, "incremental"),
+            )
+            .help(
+                "set `incremental = false` in [profile.release]; `cargo repro check --fix` does it",
+            ),
+        );
     }
     for config in &workspace.cargo_configs {
-        if let Some(build) = config.get(&["build"]).and_then(|b| b.as_table()) {
-            if build.get("incremental").and_then(|i| i.as_bool()) == Some(true) {
-                out.push(
-                    Finding::new(RULE.id, "`[build] incremental = true` applies to release builds too", config.entry_location(build, "incremental"))
-                        .help("remove it, or set `incremental = false` in [profile.release] of the manifest"),
-                );
-            }
+        if let Some(build) = config.get(&["build"]).and_then(|b| b.as_table())
+            && build.get("incremental").and_then(|i| i.as_bool()) == Some(true)
+        {
+            out.push(
+                Finding::new(
+                    RULE.id,
+                    "`[build] incremental = true` applies to release builds too",
+                    config.entry_location(build, "incremental"),
+                )
+                .help(
+                    "remove it, or set `incremental = false` in [profile.release] of the manifest",
+                ),
+            );
         }
     }
     for entry in &workspace.entry_points {

@@ -32,16 +32,16 @@ Use `lto = "fat"` (or `lto = false`) together with `codegen-units = 1`.
 };
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
-    if let Some(setting) = workspace.release_profile_setting("lto") {
-        if setting.item.as_str() == Some("thin") {
-            out.push(
-                Finding::new(
-                    RULE.id,
-                    "release builds use thin LTO, whose parallel backend is not deterministic",
-                    setting.file.entry_location(setting.table, "lto"),
-                )
-                .help("use `lto = \"fat\"` (or `false`) with `codegen-units = 1`"),
-            );
-        }
+    if let Some(setting) = workspace.release_profile_setting("lto")
+        && setting.item.as_str() == Some("thin")
+    {
+        out.push(
+            Finding::new(
+                RULE.id,
+                "release builds use thin LTO, whose parallel backend is not deterministic",
+                setting.file.entry_location(setting.table, "lto"),
+            )
+            .help("use `lto = \"fat\"` (or `false`) with `codegen-units = 1`"),
+        );
     }
 }

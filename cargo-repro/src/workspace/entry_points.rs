@@ -62,10 +62,10 @@ impl EntryPoint {
                 }
             }
         }
-        if let Some(done) = current {
-            if !done.text.is_empty() {
-                out.push(done);
-            }
+        if let Some(done) = current
+            && !done.text.is_empty()
+        {
+            out.push(done);
         }
         out
     }

@@ -86,10 +86,10 @@ impl Graph {
             .map(|(i, p)| (p.id(), i))
             .collect();
         for (from, to) in edges {
-            if let (Some(&from), Some(&to)) = (index.get(&from), index.get(&to)) {
-                if !packages[to].dependents.contains(&from) {
-                    packages[to].dependents.push(from);
-                }
+            if let (Some(&from), Some(&to)) = (index.get(&from), index.get(&to))
+                && !packages[to].dependents.contains(&from)
+            {
+                packages[to].dependents.push(from);
             }
         }
         for package in &mut packages {

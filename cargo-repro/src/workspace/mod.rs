@@ -266,6 +266,7 @@ fn find_manifest(given: Option<&Path>) -> anyhow::Result<PathBuf> {
             );
         }
         return std::path::absolute(path)
+            .map(|p| normalize(&p))
             .with_context(|| format!("cannot resolve {}", path.display()));
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;

@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 /// `tests/fixtures` at the repository root.
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
 }
 
 /// Runs `cargo-repro repro ARGS` in `dir`, with colour off and a stable environment.
-pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
         .arg("repro")
         .args(args)
@@ -22,7 +22,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// Runs `check` on the workspace at `dir` with extra arguments.
-pub fn check(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn check(dir: &Path, args: &[&str]) -> Output {
     let manifest = dir.join("Cargo.toml");
     let mut all = vec!["check", "--manifest-path", manifest.to_str().unwrap()];
     all.extend_from_slice(args);
@@ -30,24 +30,24 @@ pub fn check(dir: &Path, args: &[&str]) -> Output {
 }
 
 /// Stdout as text.
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
 }
 
 /// Stderr as text.
-pub fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
 
 /// Compares `actual` with the snapshot file (bless with `SNAPSHOTS=overwrite`).
-pub fn assert_snapshot(path: &Path, actual: &str) {
+pub(crate) fn assert_snapshot(path: &Path, actual: &str) {
     snapbox::Assert::new()
         .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
         .eq(actual.to_string(), snapbox::Data::read_from(path, None));
 }
 
 /// Parses JSON output.
-pub fn json(output: &Output) -> serde_json::Value {
+pub(crate) fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "output is not JSON ({e}):\n{}\n{}",
@@ -58,7 +58,7 @@ pub fn json(output: &Output) -> serde_json::Value {
 }
 
 /// The rule ids of the findings of a JSON report.
-pub fn rules_found(report: &serde_json::Value) -> Vec<String> {
+pub(crate) fn rules_found(report: &serde_json::Value) -> Vec<String> {
     report["findings"]
         .as_array()
         .expect("findings is an array")
@@ -68,7 +68,7 @@ pub fn rules_found(report: &serde_json::Value) -> Vec<String> {
 }
 
 /// Copies a directory tree (for tests that change files or need their own git repository).
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -81,16 +81,8 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A fresh temporary directory under the target directory, removed first if it exists.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Runs git in `dir` with a fixed identity.
-pub fn git(dir: &Path, args: &[&str]) {
+pub(crate) fn git(dir: &Path, args: &[&str]) {
     let status = std::process::Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -105,7 +97,7 @@ pub fn git(dir: &Path, args: &[&str]) {
 
 /// A fresh directory outside the repository (so no parent `rust-toolchain.toml` or
 /// `.cargo/config.toml` of this project applies), removed first if it exists.
-pub fn outside_dir(name: &str) -> PathBuf {
+pub(crate) fn outside_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cargo-repro-it-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -113,7 +105,7 @@ pub fn outside_dir(name: &str) -> PathBuf {
 }
 
 /// Writes files (creating directories) into `dir`.
-pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+pub(crate) fn write_files(dir: &Path, files: &[(&str, &str)]) {
     for (path, text) in files {
         let path = dir.join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -122,7 +114,7 @@ pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
 }
 
 /// A minimal single-package workspace with a lockfile, plus extra files.
-pub fn tiny_workspace(dir: &Path, manifest_extra: &str, files: &[(&str, &str)]) {
+pub(crate) fn tiny_workspace(dir: &Path, manifest_extra: &str, files: &[(&str, &str)]) {
     let manifest = format!(
         "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n{manifest_extra}"
     );
@@ -140,6 +132,6 @@ pub fn tiny_workspace(dir: &Path, manifest_extra: &str, files: &[(&str, &str)]) 
 }
 
 /// The manifest of a fixture workspace under `tests/fixtures/workspaces`.
-pub fn workspace_fixture(name: &str) -> PathBuf {
+pub(crate) fn workspace_fixture(name: &str) -> PathBuf {
     fixtures().join("workspaces").join(name)
 }
