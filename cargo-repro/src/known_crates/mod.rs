@@ -186,9 +186,24 @@ mod tests {
             for env in &entry.mitigating_env {
                 assert!(!env.vars.is_empty(), "{id}: empty mitigating_env");
             }
+            assert_mitigation_names_the_fixes(entry);
             for upgrade in &entry.dependent_upgrades {
                 assert!(!upgrade.dependent.is_empty() && !upgrade.note.is_empty());
             }
+        }
+    }
+
+    /// The mitigation text is the finding's help: it must name every structured fix.
+    fn assert_mitigation_names_the_fixes(entry: &Entry) {
+        let fixed = entry.fixed.iter().map(ToString::to_string);
+        let vars = entry.mitigating_env.iter().flat_map(|m| m.vars.iter().cloned());
+        let features = entry.mitigating_features.iter().cloned();
+        for word in fixed.chain(vars).chain(features) {
+            assert!(
+                entry.mitigation.contains(&word),
+                "{}: the mitigation text does not mention {word}",
+                entry.id
+            );
         }
     }
 
