@@ -135,7 +135,10 @@ impl Entry {
         let version = release_version(version)?;
         self.dependent_upgrades.iter().find(|upgrade| {
             upgrade.dependent == dependent
-                && upgrade.fixed_in.as_ref().is_none_or(|fixed| version < *fixed)
+                && upgrade
+                    .fixed_in
+                    .as_ref()
+                    .is_none_or(|fixed| version < *fixed)
         })
     }
 }
@@ -176,7 +179,10 @@ mod tests {
                 "{id}: mechanism is one lowercase sentence without a trailing period"
             );
             assert!(!entry.mitigation.is_empty(), "{id}: no mitigation");
-            assert!(!entry.verification.is_empty(), "{id}: say how it was verified");
+            assert!(
+                !entry.verification.is_empty(),
+                "{id}: say how it was verified"
+            );
             if let Some(fixed) = &entry.fixed {
                 assert!(
                     !entry.affected.matches(fixed),
@@ -196,7 +202,10 @@ mod tests {
     /// The mitigation text is the finding's help: it must name every structured fix.
     fn assert_mitigation_names_the_fixes(entry: &Entry) {
         let fixed = entry.fixed.iter().map(ToString::to_string);
-        let vars = entry.mitigating_env.iter().flat_map(|m| m.vars.iter().cloned());
+        let vars = entry
+            .mitigating_env
+            .iter()
+            .flat_map(|m| m.vars.iter().cloned());
         let features = entry.mitigating_features.iter().cloned();
         for word in fixed.chain(vars).chain(features) {
             assert!(
@@ -223,7 +232,10 @@ mod tests {
             ("built", "0.7.3"),
             ("shadow-rs", "1.2.0"),
             ("include_dir", "0.6.2"),
-            ("tikv-jemalloc-sys", "0.6.0+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7"),
+            (
+                "tikv-jemalloc-sys",
+                "0.6.0+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7",
+            ),
             ("jemalloc-sys", "0.5.4+5.3.0-patched"),
             ("openssl-src", "300.3.1+3.3.1"),
             ("randomx-rs", "1.6.0"),
@@ -259,10 +271,7 @@ mod tests {
     #[test]
     fn dependent_upgrades_apply_below_the_fixed_release() {
         let db = database();
-        let entry = db
-            .matching("i18n-embed-fl", "0.9.4")
-            .next()
-            .expect("entry");
+        let entry = db.matching("i18n-embed-fl", "0.9.4").next().expect("entry");
         assert!(entry.dependent_upgrade("age", "0.11.1").is_some());
         assert!(entry.dependent_upgrade("age", "0.12.0").is_none());
         assert!(entry.dependent_upgrade("other", "0.1.0").is_none());

@@ -57,9 +57,8 @@ through `[patch.crates-io]`.
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for entry in &known_crates::database().entries {
         let affected = affected_packages(workspace, entry);
-        let (reported, others): (Vec<&Package>, Vec<&Package>) = affected
-            .iter()
-            .partition(|p| p.name == entry.crate_name);
+        let (reported, others): (Vec<&Package>, Vec<&Package>) =
+            affected.iter().partition(|p| p.name == entry.crate_name);
         if reported.is_empty() {
             for package in others {
                 out.push(finding(workspace, entry, package, &[]));
