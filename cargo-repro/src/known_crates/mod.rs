@@ -1,1 +1,289 @@
-//! The built-in database of crates known to build nondeterministically (being written).
+//! The built-in database of crates known to build nondeterministically (`database.toml`).
+//!
+//! The data lives in a TOML file embedded in the binary; this module gives it types and the
+//! lookups the `known-nondeterministic-crate` rule needs. Versions are matched with semver
+//! requirements; a pre-release is matched as the release it precedes.
+
+use std::sync::OnceLock;
+
+use cargo_metadata::semver::{Version, VersionReq};
+use serde::Deserialize;
+
+/// The database text, as shipped.
+const DATABASE_TOML: &str = include_str!("database.toml");
+
+/// All entries, in file order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    #[serde(rename = "entry")]
+    pub entries: Vec<Entry>,
+}
+
+/// One known problem of one crate (and the crates released with it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// Stable kebab-case id, shown in findings.
+    pub id: String,
+    /// The crate the entry is about.
+    #[serde(rename = "crate")]
+    pub crate_name: String,
+    /// Crates sharing the entry; reported only when `crate_name` is not in the graph.
+    #[serde(default)]
+    pub also: Vec<String>,
+    /// The affected versions.
+    pub affected: VersionReq,
+    /// The first fixed version, when there is one.
+    pub fixed: Option<Version>,
+    /// What varies and why: one sentence, lowercase, no trailing period.
+    pub mechanism: String,
+    /// What to do, in words.
+    pub mitigation: String,
+    /// Environment variables that neutralise the problem.
+    #[serde(default)]
+    pub mitigating_env: Vec<EnvMitigation>,
+    /// Features of the reported package that neutralise the problem (any one of them).
+    #[serde(default)]
+    pub mitigating_features: Vec<String>,
+    /// Issue and pull-request links.
+    pub upstream: Vec<String>,
+    /// Dependents whose upgrade removes the problem, or that deserve a word.
+    #[serde(default)]
+    pub dependent_upgrades: Vec<DependentUpgrade>,
+    /// True when every version the entry relies on was checked against the published crates.
+    pub verified: bool,
+    /// How the entry was checked, and what was not.
+    pub verification: String,
+}
+
+/// A set of environment variables that, all set, neutralise an entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvMitigation {
+    pub vars: Vec<String>,
+    /// The versions that honour the variables (all affected versions when absent).
+    pub versions: Option<VersionReq>,
+}
+
+/// A dependent crate that pulls the affected crate in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependentUpgrade {
+    /// The dependent's crate name.
+    pub dependent: String,
+    /// The dependent's first release that no longer pulls in an affected version.
+    pub fixed_in: Option<Version>,
+    /// One clause explaining it.
+    pub note: String,
+}
+
+/// The parsed built-in database.
+pub fn database() -> &'static Database {
+    static DATABASE: OnceLock<Database> = OnceLock::new();
+    DATABASE.get_or_init(|| {
+        parse(DATABASE_TOML).expect("the built-in database parses (checked by a unit test)")
+    })
+}
+
+/// Parses database text.
+pub fn parse(text: &str) -> Result<Database, toml_edit::de::Error> {
+    toml_edit::de::from_str(text)
+}
+
+/// Parses a version, treating a pre-release as the release it precedes.
+pub fn release_version(version: &str) -> Option<Version> {
+    let mut version = Version::parse(version).ok()?;
+    version.pre = cargo_metadata::semver::Prerelease::EMPTY;
+    version.build = cargo_metadata::semver::BuildMetadata::EMPTY;
+    Some(version)
+}
+
+impl Database {
+    /// The entries matching the package `name` at `version`.
+    pub fn matching<'a>(&'a self, name: &'a str, version: &str) -> impl Iterator<Item = &'a Entry> {
+        let version = release_version(version);
+        self.entries
+            .iter()
+            .filter(move |entry| version.as_ref().is_some_and(|v| entry.matches(name, v)))
+    }
+}
+
+impl Entry {
+    /// The entry's crate, then the crates sharing it.
+    pub fn crate_names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.crate_name.as_str()).chain(self.also.iter().map(String::as_str))
+    }
+
+    /// True when the package `name` at `version` is affected.
+    pub fn matches(&self, name: &str, version: &Version) -> bool {
+        self.crate_names().any(|n| n == name) && self.affected.matches(version)
+    }
+
+    /// The environment mitigations that work for `version`.
+    pub fn env_mitigations_for<'a>(
+        &'a self,
+        version: &'a Version,
+    ) -> impl Iterator<Item = &'a EnvMitigation> {
+        self.mitigating_env
+            .iter()
+            .filter(move |m| m.versions.as_ref().is_none_or(|req| req.matches(version)))
+    }
+
+    /// The dependent upgrade that applies to `dependent` at `version`, if any.
+    pub fn dependent_upgrade(&self, dependent: &str, version: &str) -> Option<&DependentUpgrade> {
+        let version = release_version(version)?;
+        self.dependent_upgrades.iter().find(|upgrade| {
+            upgrade.dependent == dependent
+                && upgrade
+                    .fixed_in
+                    .as_ref()
+                    .is_none_or(|fixed| version < *fixed)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn is_kebab_case(id: &str) -> bool {
+        !id.is_empty()
+            && !id.starts_with('-')
+            && !id.ends_with('-')
+            && !id.contains("--")
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    }
+
+    #[test]
+    fn database_parses_and_entries_are_well_formed() {
+        let db = parse(DATABASE_TOML).expect("database.toml parses");
+        assert!(!db.entries.is_empty());
+        let mut ids = BTreeSet::new();
+        for entry in &db.entries {
+            let id = &entry.id;
+            assert!(is_kebab_case(id), "{id}: id is not kebab-case");
+            assert!(ids.insert(id.clone()), "{id}: duplicate id");
+            assert!(!entry.crate_name.is_empty(), "{id}: no crate");
+            assert!(!entry.upstream.is_empty(), "{id}: no upstream link");
+            for link in &entry.upstream {
+                assert!(link.starts_with("https://"), "{id}: bad link {link}");
+            }
+            let first = entry.mechanism.chars().next().unwrap_or('A');
+            assert!(
+                !first.is_uppercase() && !entry.mechanism.ends_with('.'),
+                "{id}: mechanism is one lowercase sentence without a trailing period"
+            );
+            assert!(!entry.mitigation.is_empty(), "{id}: no mitigation");
+            assert!(
+                !entry.verification.is_empty(),
+                "{id}: say how it was verified"
+            );
+            if let Some(fixed) = &entry.fixed {
+                assert!(
+                    !entry.affected.matches(fixed),
+                    "{id}: the fixed version {fixed} is inside `affected`"
+                );
+            }
+            for env in &entry.mitigating_env {
+                assert!(!env.vars.is_empty(), "{id}: empty mitigating_env");
+            }
+            assert_mitigation_names_the_fixes(entry);
+            for upgrade in &entry.dependent_upgrades {
+                assert!(!upgrade.dependent.is_empty() && !upgrade.note.is_empty());
+            }
+        }
+    }
+
+    /// The mitigation text is the finding's help: it must name every structured fix.
+    fn assert_mitigation_names_the_fixes(entry: &Entry) {
+        let fixed = entry.fixed.iter().map(ToString::to_string);
+        let vars = entry
+            .mitigating_env
+            .iter()
+            .flat_map(|m| m.vars.iter().cloned());
+        let features = entry.mitigating_features.iter().cloned();
+        for word in fixed.chain(vars).chain(features) {
+            assert!(
+                entry.mitigation.contains(&word),
+                "{}: the mitigation text does not mention {word}",
+                entry.id
+            );
+        }
+    }
+
+    #[test]
+    fn required_crates_are_covered() {
+        let db = database();
+        for (name, version) in [
+            ("i18n-embed-fl", "0.9.4"),
+            ("rust-i18n-macro", "3.1.2"),
+            ("pest_generator", "2.1.1"),
+            ("pest_consume_macros", "1.1.0"),
+            ("const-random", "0.1.18"),
+            ("const-random-macro", "0.1.16"),
+            ("rust-embed", "8.7.0"),
+            ("rust-embed-impl", "8.5.0"),
+            ("vergen", "7.4.1"),
+            ("built", "0.7.3"),
+            ("shadow-rs", "1.2.0"),
+            ("include_dir", "0.6.2"),
+            (
+                "tikv-jemalloc-sys",
+                "0.6.0+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7",
+            ),
+            ("jemalloc-sys", "0.5.4+5.3.0-patched"),
+            ("openssl-src", "300.3.1+3.3.1"),
+            ("randomx-rs", "1.6.0"),
+        ] {
+            assert_eq!(
+                db.matching(name, version).count(),
+                1,
+                "{name}@{version} should match one entry"
+            );
+        }
+    }
+
+    #[test]
+    fn fixed_versions_do_not_match() {
+        let db = database();
+        for (name, version) in [
+            ("i18n-embed-fl", "0.10.0"),
+            ("rust-i18n", "3.1.3"),
+            ("pest_generator", "2.1.2"),
+            ("vergen", "7.4.2"),
+            ("built", "0.7.4"),
+            ("shadow-rs", "1.2.1"),
+            ("include_dir", "0.7.0"),
+            ("rust-embed", "5.9.0"),
+            ("serde", "1.0.0"),
+        ] {
+            assert_eq!(db.matching(name, version).count(), 0, "{name}@{version}");
+        }
+        // A pre-release is matched as the release it precedes.
+        assert_eq!(db.matching("i18n-embed-fl", "0.9.5-rc.1").count(), 1);
+    }
+
+    #[test]
+    fn dependent_upgrades_apply_below_the_fixed_release() {
+        let db = database();
+        let entry = db.matching("i18n-embed-fl", "0.9.4").next().expect("entry");
+        assert!(entry.dependent_upgrade("age", "0.11.1").is_some());
+        assert!(entry.dependent_upgrade("age", "0.12.0").is_none());
+        assert!(entry.dependent_upgrade("other", "0.1.0").is_none());
+    }
+
+    #[test]
+    fn env_mitigations_respect_their_versions() {
+        let db = database();
+        let entry = db.matching("rust-embed", "8.7.0").next().expect("entry");
+        let old = Version::new(8, 6, 0);
+        let new = Version::new(8, 7, 0);
+        assert_eq!(entry.env_mitigations_for(&old).count(), 0);
+        assert_eq!(entry.env_mitigations_for(&new).count(), 1);
+    }
+}

@@ -1,18 +1,314 @@
-//! `known-nondeterministic-crate`: PLACEHOLDER being written.
+//! `known-nondeterministic-crate`: the release graph contains a crate version from the built-in
+//! database of crates known to build nondeterministically.
 
-use crate::diag::{Finding, Level};
+use crate::diag::{Finding, Level, Location};
+use crate::known_crates::{self, Entry, release_version};
 use crate::rules::Rule;
-use crate::workspace::Workspace;
+use crate::workspace::entry_points::shell_words;
+use crate::workspace::{Package, Source, Workspace};
 
 pub static RULE: Rule = Rule {
     id: "known-nondeterministic-crate",
-    default_level: Level::Warn,
-    summary: "placeholder",
-    docs: "### What it finds\n### Why it breaks reproducibility\n### Example\n### Fix\n",
+    default_level: Level::Deny,
+    summary: "the release graph contains a crate version known to build nondeterministically",
+    docs: r#"
+### What it finds
+A package that can end up in a release build (registry, git, or a `[patch]` path replacing a
+registry crate; dev-only packages are left out) whose name and version match an entry of the
+built-in database: for example `i18n-embed-fl` below 0.10 (pulled in by `age` 0.11),
+`rust-i18n` up to 3.1.2, `pest_generator` up to 2.1.1, `pest_consume_macros`,
+`const-random`, `rust-embed` without deterministic timestamps, `vergen` below 7.4.2, `built`
+below 0.7.4, `shadow-rs` below 1.2.1, `include_dir` below 0.7, `tikv-jemalloc-sys`,
+`openssl-src` and `randomx-rs`. Each finding names the mechanism, the packages that pull the
+crate in, the dependent upgrade that removes it when one is known, the upstream links and the
+database id.
+
+A finding is reported as a note when the risk is already mitigated: the crate is replaced by a
+vendored `[patch.crates-io]` path, a neutralising feature is enabled (rust-embed's
+`deterministic-timestamps`), or the neutralising environment variables (`CONST_RANDOM_SEED`,
+`JEMALLOC_SYS_WITH_LG_VADDR` with `JEMALLOC_SYS_WITH_LG_PAGE`, …) are set in an `[env]` table
+of a `.cargo/config.toml` or in a build entry point.
+
+### Why it breaks reproducibility
+These crates put varying data into the binary: proc-macros that emit code in `HashMap` order
+(a new random seed in every rustc process), compile-time random numbers, file timestamps, the
+wall clock, directory order, or facts probed from the build host.
+
+### Example
+```toml
+# Cargo.lock
+[[package]]
+name = "i18n-embed-fl"
+version = "0.9.4"
+```
+
+### Fix
+Upgrade to the fixed version (here through `age` 0.12, which depends on `i18n-embed-fl` 0.10),
+set the neutralising environment variable in `.cargo/config.toml`
+(`[env] CONST_RANDOM_SEED = "0"`), enable the neutralising feature, or vendor a fixed copy
+through `[patch.crates-io]`.
+"#,
     heuristic: false,
-    uses_graph: false,
+    uses_graph: true,
     pre_commit: false,
     check,
 };
 
-fn check(_: &Workspace, _: &mut Vec<Finding>) {}
+fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
+    for entry in &known_crates::database().entries {
+        let affected = affected_packages(workspace, entry);
+        let (reported, others): (Vec<&Package>, Vec<&Package>) =
+            affected.iter().partition(|p| p.name == entry.crate_name);
+        if reported.is_empty() {
+            for package in others {
+                out.push(finding(workspace, entry, package, &[]));
+            }
+        } else {
+            for package in reported {
+                out.push(finding(workspace, entry, package, &others));
+            }
+        }
+    }
+}
+
+/// The release packages matched by `entry` that come from outside the workspace.
+fn affected_packages<'a>(workspace: &'a Workspace, entry: &Entry) -> Vec<&'a Package> {
+    workspace
+        .graph
+        .release_packages()
+        .filter(|p| is_third_party(workspace, p))
+        .filter(|p| release_version(&p.version).is_some_and(|v| entry.matches(&p.name, &v)))
+        .collect()
+}
+
+/// Registry and git packages, and path packages that replace a registry crate through `[patch]`.
+fn is_third_party(workspace: &Workspace, package: &Package) -> bool {
+    match package.source {
+        Source::Registry(_) | Source::Git(_) => true,
+        Source::Path => patches_crates_io(workspace, &package.name),
+        Source::Workspace => false,
+    }
+}
+
+/// True when the root manifest's `[patch.crates-io]` replaces `name` with a path.
+fn patches_crates_io(workspace: &Workspace, name: &str) -> bool {
+    let Some(patches) = workspace
+        .root_manifest
+        .get(&["patch", "crates-io"])
+        .and_then(|p| p.as_table_like())
+    else {
+        return false;
+    };
+    patches.iter().any(|(key, item)| {
+        let crate_name = item.get("package").and_then(|p| p.as_str()).unwrap_or(key);
+        crate_name == name && item.get("path").is_some()
+    })
+}
+
+fn finding(
+    workspace: &Workspace,
+    entry: &Entry,
+    package: &Package,
+    also_affected: &[&Package],
+) -> Finding {
+    let message = format!(
+        "{} {} builds nondeterministically: {}",
+        package.name, package.version, entry.mechanism
+    );
+    let mut finding = Finding::new(RULE.id, message, lockfile_location(workspace, package))
+        .package(&package.name, &package.version)
+        .help(help(workspace, entry, package));
+    for note in notes(workspace, entry, package, also_affected) {
+        finding = finding.note(note);
+    }
+    match mitigation(workspace, entry, package) {
+        Some(why) => finding.mitigated(why),
+        None => finding,
+    }
+}
+
+/// The package's `name = "…"` line in `Cargo.lock`, or the lockfile itself.
+fn lockfile_location(workspace: &Workspace, package: &Package) -> Location {
+    let Some(lockfile) = &workspace.lockfile else {
+        return Location::file("Cargo.toml");
+    };
+    match lockfile.find(&package.name, &package.version) {
+        Some(locked) => lockfile.package_location(locked),
+        None => Location::file(lockfile.toml.file.display_path.clone()),
+    }
+}
+
+fn help(workspace: &Workspace, entry: &Entry, package: &Package) -> String {
+    let upgrades: Vec<String> = workspace
+        .graph
+        .dependents_of(package)
+        .filter_map(|dependent| {
+            let upgrade = entry.dependent_upgrade(&dependent.name, &dependent.version)?;
+            let fixed_in = upgrade.fixed_in.as_ref()?;
+            Some(format!("upgrade {} to {fixed_in} or later", dependent.name))
+        })
+        .collect();
+    if upgrades.is_empty() {
+        entry.mitigation.clone()
+    } else {
+        format!("{}; {}", upgrades.join(" and "), entry.mitigation)
+    }
+}
+
+fn notes(
+    workspace: &Workspace,
+    entry: &Entry,
+    package: &Package,
+    also_affected: &[&Package],
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut dependents: Vec<&Package> = workspace.graph.dependents_of(package).collect();
+    dependents.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    if !dependents.is_empty() {
+        notes.push(format!("pulled in by {}", package_list(&dependents)));
+    }
+    for dependent in &dependents {
+        if let Some(upgrade) = entry.dependent_upgrade(&dependent.name, &dependent.version) {
+            notes.push(format!(
+                "{} {} pulls it in; {}",
+                dependent.name, dependent.version, upgrade.note
+            ));
+        }
+    }
+    if !also_affected.is_empty() {
+        notes.push(format!(
+            "the same entry covers {}",
+            package_list(also_affected)
+        ));
+    }
+    if !entry.mitigating_features.is_empty() && !workspace.graph.resolved {
+        notes.push(format!(
+            "enabled features are unknown without `cargo metadata`, so {} could not be checked",
+            quoted_list(&entry.mitigating_features)
+        ));
+    }
+    if !entry.verified {
+        notes.push(format!(
+            "this database entry is not fully verified: {}",
+            entry.verification
+        ));
+    }
+    notes.push(format!("upstream: {}", entry.upstream.join(", ")));
+    notes.push(format!("database entry: {}", entry.id));
+    notes
+}
+
+/// `a@1.0.0, b@2.0.0`.
+fn package_list(packages: &[&Package]) -> String {
+    let ids: Vec<String> = packages.iter().map(|p| p.id()).collect();
+    ids.join(", ")
+}
+
+/// `` `a`, `b` ``.
+fn quoted_list(words: &[String]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    quoted.join(", ")
+}
+
+/// Why the risk is already neutralised, if it is.
+fn mitigation(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
+    vendored_patch(workspace, package)
+        .or_else(|| enabled_feature(entry, package))
+        .or_else(|| env_mitigation(workspace, entry, package))
+}
+
+fn vendored_patch(workspace: &Workspace, package: &Package) -> Option<String> {
+    if package.source != Source::Path {
+        return None;
+    }
+    let shown = match &package.manifest_dir {
+        Some(dir) => workspace.display(dir),
+        None => "a [patch.crates-io] path".to_string(),
+    };
+    Some(format!(
+        "replaced by the vendored patch at {shown}; `cargo repro patch` will track it"
+    ))
+}
+
+fn enabled_feature(entry: &Entry, package: &Package) -> Option<String> {
+    let feature = entry
+        .mitigating_features
+        .iter()
+        .find(|f| package.features.contains(*f))?;
+    Some(format!(
+        "mitigated: the `{feature}` feature of {} is enabled",
+        package.name
+    ))
+}
+
+fn env_mitigation(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
+    let version = release_version(&package.version)?;
+    entry.env_mitigations_for(&version).find_map(|mitigation| {
+        let places: Option<Vec<String>> = mitigation
+            .vars
+            .iter()
+            .map(|var| env_var_setting(workspace, var).map(|at| format!("{var} is set in {at}")))
+            .collect();
+        places.map(|places| format!("mitigated: {}", places.join(", ")))
+    })
+}
+
+/// Where `var` is set for builds: an `[env]` table of a cargo config, or an entry point line.
+fn env_var_setting(workspace: &Workspace, var: &str) -> Option<String> {
+    let in_config = workspace.cargo_configs.iter().find_map(|config| {
+        let table = config.get(&["env"])?.as_table_like()?;
+        table.get(var)?;
+        let line = config.key_location(table, var).line;
+        Some(file_and_line(&config.file.display_path, line))
+    });
+    in_config.or_else(|| {
+        workspace.entry_points.iter().find_map(|entry| {
+            let line = entry
+                .logical_lines()
+                .into_iter()
+                .find(|line| assigns(&line.text, var))?;
+            let at = entry.line_containing(line.line, var);
+            Some(file_and_line(&entry.file.display_path, Some(at)))
+        })
+    })
+}
+
+fn file_and_line(path: &str, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{path}:{line}"),
+        None => path.to_string(),
+    }
+}
+
+/// True when a command line sets `var`: `VAR=…`, `VAR: …` (YAML) or `ENV VAR …` (Dockerfile).
+fn assigns(text: &str, var: &str) -> bool {
+    let assignment = text.match_indices(var).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + var.len()..].chars().next();
+        let starts_word = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+        starts_word && matches!(after, Some('=' | ':'))
+    });
+    let words = shell_words(text);
+    let dockerfile_env =
+        words.len() >= 3 && words[0].eq_ignore_ascii_case("ENV") && words[1] == var;
+    assignment || dockerfile_env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignments_are_recognised() {
+        assert!(assigns("ENV CONST_RANDOM_SEED=0", "CONST_RANDOM_SEED"));
+        assert!(assigns("ENV CONST_RANDOM_SEED 0", "CONST_RANDOM_SEED"));
+        assert!(assigns("CONST_RANDOM_SEED: 7", "CONST_RANDOM_SEED"));
+        assert!(assigns(
+            "export A=1 CONST_RANDOM_SEED=\"x\"",
+            "CONST_RANDOM_SEED"
+        ));
+        assert!(!assigns("echo $CONST_RANDOM_SEED", "CONST_RANDOM_SEED"));
+        assert!(!assigns("MY_CONST_RANDOM_SEED=1", "CONST_RANDOM_SEED"));
+        assert!(!assigns("ENV OTHER 1", "CONST_RANDOM_SEED"));
+    }
+}
