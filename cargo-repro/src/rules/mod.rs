@@ -21,6 +21,7 @@ pub mod path_dep_outside_workspace;
 pub mod proc_macro_hash_iteration;
 pub mod target_cpu_native;
 pub mod thin_lto;
+pub mod toolchain_mismatch;
 pub mod toolchain_unpinned;
 pub mod unused_exception;
 
@@ -62,6 +63,7 @@ pub static RULES: &[&Rule] = &[
     &proc_macro_hash_iteration::RULE,
     &target_cpu_native::RULE,
     &thin_lto::RULE,
+    &toolchain_mismatch::RULE,
     &toolchain_unpinned::RULE,
     &unused_exception::RULE,
 ];
