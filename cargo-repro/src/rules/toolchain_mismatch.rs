@@ -134,11 +134,7 @@ fn selected_toolchains(entry: &EntryPoint) -> Vec<(usize, String, String)> {
                 }
             }
             if let Some(action) = word.strip_prefix("dtolnay/rust-toolchain@") {
-                found.push((
-                    line_of(word),
-                    action.to_string(),
-                    "dtolnay/rust-toolchain".to_string(),
-                ));
+                found.push((line_of(word), action.to_string(), format!("`{word}`")));
             }
         }
         if entry.kind == EntryKind::Workflow {
