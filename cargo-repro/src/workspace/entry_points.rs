@@ -312,6 +312,25 @@ impl EntryPoint {
         self.file.line_location(start.min(self.file.line_count()))
     }
 
+    /// Every occurrence of `needle` (as a substring) outside comments, in file order.
+    pub fn occurrences(&self, needle: &str) -> Vec<Location> {
+        let mut out = Vec::new();
+        if needle.is_empty() {
+            return out;
+        }
+        for line in 1..=self.file.line_count() {
+            let text = self.file.line_text(line);
+            if text.trim_start().starts_with('#') {
+                continue;
+            }
+            for (at, _) in strip_shell_comment(text).match_indices(needle) {
+                let begin = self.file.line_start(line) + at;
+                out.push(self.file.location(begin..begin + needle.len()));
+            }
+        }
+        out
+    }
+
     /// The places where the file sets the environment variable `name`.
     pub fn env_assignments(&self, name: &str) -> Vec<EnvAssignment> {
         let mut out = Vec::new();
