@@ -262,10 +262,12 @@ pub struct EnvAssignment {
     pub location: Location,
 }
 
-/// Words that run the rest of the command: `sudo cargo …`, `then cargo …`.
-const COMMAND_PREFIXES: &[&str] = &[
-    "sudo", "exec", "time", "nice", "nohup", "command", "builtin", "then", "do", "else", "!",
-    "{", "-", "run:", "RUN",
+/// Words that open a command: `RUN cargo …`, `- run: cargo …`, `then cargo …`.
+const COMMAND_OPENERS: &[&str] = &["then", "do", "else", "!", "{", "-", "run:", "RUN"];
+
+/// Programs that run the rest of the command: `sudo cargo …`.
+const COMMAND_WRAPPERS: &[&str] = &[
+    "sudo", "exec", "time", "nice", "nohup", "command", "builtin",
 ];
 
 impl EntryPoint {
@@ -397,10 +399,20 @@ fn command_in(line: usize, words: &[String], from: usize, to: usize) -> Option<C
     let mut after_run = false;
     while index < to {
         let word = words[index].as_str();
-        let skip = if COMMAND_PREFIXES.contains(&word) {
+        let opener = if COMMAND_OPENERS.contains(&word) {
             after_run = word == "RUN";
             1
         } else if after_run && word.starts_with("--") {
+            1
+        } else {
+            0
+        };
+        if opener > 0 {
+            index += opener;
+            start = index;
+            continue;
+        }
+        let skip = if COMMAND_WRAPPERS.contains(&word) {
             1
         } else if word == "env" {
             1 + env_options_len(&words[index + 1..to])
@@ -411,7 +423,6 @@ fn command_in(line: usize, words: &[String], from: usize, to: usize) -> Option<C
         };
         if skip > 0 {
             index += skip;
-            start = index;
         } else if split_assignment(word).is_some() {
             index += 1;
         } else {
@@ -519,5 +530,48 @@ mod tests {
             }
         );
         assert_eq!(lines[1].line, 4);
+    }
+
+    fn entry(kind: EntryKind, text: &str) -> EntryPoint {
+        EntryPoint {
+            kind,
+            file: SourceFile::new("f".into(), "f".into(), text.into()),
+        }
+    }
+
+    #[test]
+    fn environment_assignments() {
+        let docker = entry(
+            EntryKind::Dockerfile,
+            "ENV RUSTFLAGS=\"-C x\"\nENV RUSTFLAGS -C y\nRUN echo $RUSTFLAGS ${RUSTFLAGS}\n\
+             RUN CARGO_ENCODED_RUSTFLAGS=a cargo build\n# RUSTFLAGS=z\n",
+        );
+        let lines: Vec<_> = docker
+            .env_assignments("RUSTFLAGS")
+            .iter()
+            .map(|a| (a.location.line, a.location.column))
+            .collect();
+        assert_eq!(lines, [(Some(1), Some(5)), (Some(2), Some(5))]);
+        let workflow = entry(EntryKind::Workflow, "env:\n  RUSTFLAGS: -C x\n  OTHER: 1\n");
+        assert_eq!(workflow.env_assignments("RUSTFLAGS").len(), 1);
+        let make = entry(EntryKind::Makefile, "export RUSTFLAGS := -C x\n");
+        assert_eq!(make.env_assignments("RUSTFLAGS").len(), 1);
+        let script = entry(EntryKind::Script, "unset RUSTFLAGS\nRUSTFLAGS= cargo build\n");
+        assert_eq!(script.env_assignments("RUSTFLAGS").len(), 1);
+    }
+
+    #[test]
+    fn commands_strip_prefixes() {
+        let script = entry(
+            EntryKind::Workflow,
+            "      - run: A=1 env -u B sudo cargo build; tar cf x\n",
+        );
+        let commands = script.commands();
+        assert_eq!(commands.len(), 2);
+        assert_eq!(commands[0].args(), ["cargo", "build"]);
+        assert_eq!(commands[0].env().collect::<Vec<_>>(), [("A", "1")]);
+        assert_eq!(commands[1].program_name(), "tar");
+        let location = script.arg_location(&commands[1], 0, "tar");
+        assert_eq!(location.column, Some(45));
     }
 }
