@@ -48,12 +48,13 @@ const TAR_HELP: &str = "create it with `tar --sort=name --mtime=@$SOURCE_DATE_EP
 
 /// The `tar` options that make an archive independent of the build machine, and how to
 /// recognise each.
-const TAR_FLAGS: &[(&str, &[&str])] = &[
-    ("--sort=name", &["--sort=name"]),
-    ("--mtime", &["--mtime", "--clamp-mtime"]),
-    ("--owner=0", &["--owner"]),
-    ("--group=0", &["--group"]),
-    ("--numeric-owner", &["--numeric-owner"]),
+/// Each comes with what the archive takes from the build machine without it.
+const TAR_FLAGS: &[(&str, &[&str], &str)] = &[
+    ("--sort=name", &["--sort=name"], "file order"),
+    ("--mtime", &["--mtime", "--clamp-mtime"], "times"),
+    ("--owner=0", &["--owner"], "owners"),
+    ("--group=0", &["--group"], "owners"),
+    ("--numeric-owner", &["--numeric-owner"], "owners"),
 ];
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
@@ -72,17 +73,20 @@ fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding
     let program = command.program_name();
     let (message, help) = match program {
         "tar" | "gtar" if tar_creates(args) => {
-            let missing: Vec<&str> = TAR_FLAGS
+            let missing: Vec<_> = TAR_FLAGS
                 .iter()
-                .filter(|(_, accepted)| !args.iter().any(|a| has_long_option(a, accepted)))
-                .map(|(flag, _)| *flag)
+                .filter(|(_, accepted, _)| !args.iter().any(|a| has_long_option(a, accepted)))
                 .collect();
             if missing.is_empty() {
                 return None;
             }
+            let flags: Vec<&str> = missing.iter().map(|(flag, _, _)| *flag).collect();
+            let mut leaks: Vec<&str> = missing.iter().map(|(_, _, leak)| *leak).collect();
+            leaks.dedup();
             let message = format!(
-                "`tar` creates an archive without {}: file order, times and owners come from the build machine",
-                missing.join(", ")
+                "`tar` creates an archive without {}: {} come from the build machine",
+                flags.join(", "),
+                join_with_and(&leaks)
             );
             (message, TAR_HELP.to_string())
         }
@@ -100,11 +104,20 @@ fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding
     Some(Finding::new(RULE.id, message, location).help(help))
 }
 
+/// `a`, `a and b`, `a, b and c`.
+fn join_with_and(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
 /// True when `tar` is asked to create an archive.
 fn tar_creates(args: &[String]) -> bool {
-    let bundled_first = args
-        .first()
-        .is_some_and(|a| !a.starts_with('-') && a.chars().all(|c| c.is_ascii_alphabetic()) && a.contains('c'));
+    let bundled_first = args.first().is_some_and(|a| {
+        !a.starts_with('-') && a.chars().all(|c| c.is_ascii_alphabetic()) && a.contains('c')
+    });
     bundled_first || has_short_flag(args, 'c', &["--create"])
 }
 
@@ -161,7 +174,12 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].contains("--sort=name, --mtime, --owner=0, --group=0, --numeric-owner"));
         let partial = messages("tar --sort=name --mtime='@0' -cf a.tar dist\n");
-        assert!(partial[0].contains("without --owner=0, --group=0, --numeric-owner:"));
+        assert!(
+            partial[0].contains("without --owner=0, --group=0, --numeric-owner: owners come"),
+            "{}",
+            partial[0]
+        );
+        assert!(found[0].contains("file order, times and owners come"));
         let full = "tar --sort=name --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 \
                     --numeric-owner -cf - dist | gzip -9n > a.tar.gz\n";
         assert!(messages(full).is_empty());

@@ -105,7 +105,9 @@ fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding>
     let mut finding = match invocation {
         Invocation::Build | Invocation::InstallLocal => Finding::new(
             RULE.id,
-            format!("`{shown}` runs without --locked: cargo may update Cargo.lock instead of failing"),
+            format!(
+                "`{shown}` runs without --locked: cargo may update Cargo.lock instead of failing"
+            ),
             location,
         )
         .help("add `--locked` so the build fails when Cargo.lock does not match the manifests"),
@@ -113,7 +115,7 @@ fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding>
             let krate = install_target(&words).unwrap_or("the crate");
             Finding::new(
                 RULE.id,
-                format!("`{shown}` runs without --locked: {krate} is built with the newest versions of its dependencies, not the ones in its Cargo.lock"),
+                format!("`{shown}` runs without --locked: {krate} is built with the newest compatible versions of its dependencies, not the ones in its Cargo.lock"),
                 location,
             )
             .help(format!("add `--locked` and pin the version: `cargo install {}@<version> --locked`", bare_crate(krate)))
@@ -127,8 +129,8 @@ fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding>
     }
     if own_args.iter().any(|a| a == "--offline") {
         finding = finding.note(
-            "`--offline` does not lock: cargo still resolves afresh from its local cache and \
-             rewrites Cargo.lock",
+            "`--offline` does not lock: cargo may still resolve afresh from its local cache and \
+             rewrite Cargo.lock",
         );
     }
     Some(finding)
@@ -188,7 +190,9 @@ fn subcommand(args: &[String]) -> Option<(&str, Vec<&str>)> {
 fn classify(subcommand: &str, words: &[&str]) -> Option<Invocation> {
     match subcommand {
         "build" | "b" | "run" | "r" | "rustc" => Some(Invocation::Build),
-        "install" if words.contains(&"--path") || words.iter().any(|w| w.starts_with("--path=")) => {
+        "install"
+            if words.contains(&"--path") || words.iter().any(|w| w.starts_with("--path=")) =>
+        {
             Some(Invocation::InstallLocal)
         }
         "install" => Some(Invocation::InstallRemote),
@@ -277,8 +281,18 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:#?}");
         assert_eq!(found[0].location.line, Some(2));
         assert_eq!(found[0].location.column, Some(22));
-        assert!(found[1].message.contains("ripgrep@14.1.0"), "{}", found[1].message);
-        assert!(found[1].help.as_deref().unwrap().contains("ripgrep@<version>"));
+        assert!(
+            found[1].message.contains("ripgrep@14.1.0"),
+            "{}",
+            found[1].message
+        );
+        assert!(
+            found[1]
+                .help
+                .as_deref()
+                .unwrap()
+                .contains("ripgrep@<version>")
+        );
     }
 
     #[test]

@@ -73,7 +73,13 @@ fn check_dockerfile(entry: &EntryPoint, out: &mut Vec<Finding>) {
                 for word in operands {
                     if let Some((name, value)) = word.split_once('=') {
                         let value = value.to_string();
-                        args.insert(name.to_string(), ArgDefault { value, line: logical.line });
+                        args.insert(
+                            name.to_string(),
+                            ArgDefault {
+                                value,
+                                line: logical.line,
+                            },
+                        );
                     }
                 }
             }
@@ -208,21 +214,39 @@ impl<'a> ImageReference<'a> {
             return None;
         }
         let message = if self.resolved.is_empty() {
-            format!("{what} `{}` is not pinned by digest: its build arguments have no default", self.written)
+            format!(
+                "{what} `{}` is not pinned by digest: its build arguments have no default",
+                self.written
+            )
         } else if has_tag(&self.resolved) {
-            format!("{what} `{}` is not pinned by digest: the tag can be moved to a different image", self.resolved)
+            format!(
+                "{what} `{}` is not pinned by digest: the tag can be moved to a different image",
+                self.resolved
+            )
         } else {
-            format!("{what} `{}` has neither tag nor digest: it follows whatever `latest` points to", self.resolved)
+            format!(
+                "{what} `{}` has neither tag nor digest: it follows whatever `latest` points to",
+                self.resolved
+            )
         };
-        let shown = if self.resolved.is_empty() { "<image>:<tag>" } else { &self.resolved };
+        let shown = if self.resolved.is_empty() {
+            "<image>:<tag>"
+        } else {
+            &self.resolved
+        };
         let mut finding = Finding::new(RULE.id, message, self.location(entry, line))
             .help(format!("pin the digest: `{}@sha256:<digest>` (`docker buildx imagetools inspect {shown}` prints it)", shown));
         for (name, default) in &self.used_args {
             finding = finding.note(match default {
                 Some(d) if !d.value.is_empty() => {
-                    format!("`{name}` comes from `ARG {name}={}` on line {}", d.value, d.line)
+                    format!(
+                        "`{name}` comes from `ARG {name}={}` on line {}",
+                        d.value, d.line
+                    )
                 }
-                _ => format!("`{name}` has no default: the image is whatever `--build-arg {name}=…` passes"),
+                _ => format!(
+                    "`{name}` has no default: the image is whatever `--build-arg {name}=…` passes"
+                ),
             });
         }
         Some(finding)

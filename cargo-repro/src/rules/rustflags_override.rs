@@ -52,7 +52,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         .filter(|config| is_in_workspace(&config.file.display_path))
         .flat_map(config_rustflags)
         .collect();
-    let Some((first_place, first_location)) = config_flags.first() else {
+    let Some((_, first_location)) = config_flags.first() else {
         return;
     };
     for entry in &workspace.entry_points {
@@ -60,13 +60,16 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
             for assignment in entry.env_assignments(variable) {
                 let mut finding = Finding::new(
                     RULE.id,
-                    format!("setting `{variable}` makes cargo ignore {first_place} of {}", first_location.path),
+                    format!(
+                        "setting `{variable}` makes cargo ignore the rustflags of {}: they are replaced, not merged",
+                        first_location.path
+                    ),
                     assignment.location,
                 )
                 .help("keep all rustflags in one place: move these flags into the cargo config, or repeat the config's flags here");
                 for (place, location) in &config_flags {
                     finding = finding.note(format!(
-                        "{place} is set at {}:{}; cargo replaces it with `{variable}` instead of merging",
+                        "{place} is set at {}:{}",
                         location.path,
                         location.line.unwrap_or(1)
                     ));
@@ -85,21 +88,19 @@ fn is_in_workspace(display_path: &str) -> bool {
 /// `[build] rustflags` and `[target.*] rustflags` of a config, with where each is set.
 fn config_rustflags(config: &TomlFile) -> Vec<(String, Location)> {
     let mut out = Vec::new();
-    if let Some(build) = config.get(&["build"]).and_then(|b| b.as_table_like()) {
-        if build.contains_key("rustflags") {
-            out.push(("`[build] rustflags`".to_string(), config.entry_location(build, "rustflags")));
-        }
+    if let Some(build) = config.get(&["build"]).and_then(|b| b.as_table_like())
+        && build.contains_key("rustflags")
+    {
+        let location = config.entry_location(build, "rustflags");
+        out.push(("`[build] rustflags`".to_string(), location));
     }
-    if let Some(targets) = config.get(&["target"]).and_then(|t| t.as_table_like()) {
-        for (target, table) in targets.iter() {
-            if let Some(table) = table.as_table_like() {
-                if table.contains_key("rustflags") {
-                    out.push((
-                        format!("`[target.{target}] rustflags`"),
-                        config.entry_location(table, "rustflags"),
-                    ));
-                }
-            }
+    let targets = config.get(&["target"]).and_then(|t| t.as_table_like());
+    for (target, table) in targets.into_iter().flat_map(|t| t.iter()) {
+        if let Some(table) = table.as_table_like()
+            && table.contains_key("rustflags")
+        {
+            let location = config.entry_location(table, "rustflags");
+            out.push((format!("`[target.{target}] rustflags`"), location));
         }
     }
     out

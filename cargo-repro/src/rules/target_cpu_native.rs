@@ -66,7 +66,9 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
                 out.push(
                     Finding::new(
                         RULE.id,
-                        format!("`{flag}` compiles for the CPU of whichever machine runs this build"),
+                        format!(
+                            "`{flag}` compiles for the CPU of whichever machine runs this build"
+                        ),
                         location,
                     )
                     .help(HELP),
@@ -95,7 +97,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
                 if package.source != Source::Workspace {
                     finding = finding
                         .package(&package.name, &package.version)
-                        .note("the flag is in a dependency: disable the feature that turns it on, or patch the crate");
+                        .note("this is a dependency: disable the feature that turns the flag on, or patch the crate");
                 }
                 out.push(finding);
             }
@@ -112,7 +114,7 @@ fn check_config(config: &TomlFile, out: &mut Vec<Finding>) {
     if let Some(targets) = config.get(&["target"]).and_then(Item::as_table_like) {
         for (target, table) in targets.iter() {
             if let Some(item) = table.get("rustflags") {
-                places.push((format!("[target.{target}] rustflags"), item));
+                places.push((format!("[target.{}] rustflags", toml_key(target)), item));
             }
         }
     }
@@ -140,6 +142,19 @@ fn check_config(config: &TomlFile, out: &mut Vec<Finding>) {
                 );
             }
         }
+    }
+}
+
+/// A table key as written in TOML: bare when it can be, else in single quotes.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        key.to_string()
+    } else {
+        format!("'{key}'")
     }
 }
 
@@ -199,7 +214,9 @@ fn native_defines<'a>(text: &'a str, literals: &[Range<usize>]) -> Vec<(&'a str,
         let (Some(name), Some(value)) = (after.next(), after.next()) else {
             continue;
         };
-        let opens_call = text[call + ".define(".len()..name.start - 1].trim().is_empty();
+        let opens_call = text[call + ".define(".len()..name.start - 1]
+            .trim()
+            .is_empty();
         let separated = text[name.end + 1..value.start - 1].trim() == ",";
         if opens_call && separated && &text[value.clone()] == "native" {
             out.push((&text[name.clone()], value.clone()));

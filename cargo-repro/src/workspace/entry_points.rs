@@ -63,10 +63,10 @@ impl EntryPoint {
                 }
             }
         }
-        if let Some(done) = current {
-            if !done.text.is_empty() {
-                out.push(done);
-            }
+        if let Some(done) = current
+            && !done.text.is_empty()
+        {
+            out.push(done);
         }
         out
     }
@@ -556,7 +556,10 @@ mod tests {
         assert_eq!(workflow.env_assignments("RUSTFLAGS").len(), 1);
         let make = entry(EntryKind::Makefile, "export RUSTFLAGS := -C x\n");
         assert_eq!(make.env_assignments("RUSTFLAGS").len(), 1);
-        let script = entry(EntryKind::Script, "unset RUSTFLAGS\nRUSTFLAGS= cargo build\n");
+        let script = entry(
+            EntryKind::Script,
+            "unset RUSTFLAGS\nRUSTFLAGS= cargo build\n",
+        );
         assert_eq!(script.env_assignments("RUSTFLAGS").len(), 1);
     }
 
