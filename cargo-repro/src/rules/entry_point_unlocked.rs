@@ -137,20 +137,21 @@ fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding>
 }
 
 /// The arguments after the cargo-like program, or `None` when the command is not cargo.
+///
+/// Plugins run directly (`cargo-zigbuild build`, `cargo-auditable auditable build`) count too.
 fn cargo_args(command: &Command) -> Option<&[String]> {
-    let args = command.args();
     let is_cargo = matches!(
         command.program_name(),
-        "cargo" | "cargo.exe" | "cross" | "$(CARGO)" | "${CARGO}" | "$CARGO"
+        "cargo"
+            | "cargo.exe"
+            | "cross"
+            | "$(CARGO)"
+            | "${CARGO}"
+            | "$CARGO"
+            | "cargo-zigbuild"
+            | "cargo-auditable"
     );
-    if is_cargo {
-        return Some(&args[1..]);
-    }
-    // `cargo-zigbuild build`, `cargo-auditable auditable build`: the program is the plugin.
-    match command.program_name() {
-        "cargo-zigbuild" | "cargo-auditable" => Some(args),
-        _ => None,
-    }
+    is_cargo.then(|| &command.args()[1..])
 }
 
 /// The subcommand and the words that follow the program, with `+toolchain` and global
@@ -328,6 +329,7 @@ mod tests {
             "- run: sudo cargo build\n",
             "\t@$(CARGO) build --release\n",
             "rustup run 1.80 cargo build\n",
+            "cargo-zigbuild build --release\n",
         ] {
             assert_eq!(findings(EntryKind::Makefile, text).len(), 1, "{text}");
         }
