@@ -1,18 +1,315 @@
-//! `image-unpinned`: PLACEHOLDER being written.
+//! `image-unpinned`: container images named by tag instead of by digest.
+
+use std::collections::BTreeMap;
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::workspace::Workspace;
+use crate::workspace::entry_points::shell_words;
+use crate::workspace::{EntryKind, EntryPoint, Workspace};
 
 pub static RULE: Rule = Rule {
     id: "image-unpinned",
     default_level: Level::Warn,
-    summary: "placeholder",
-    docs: "### What it finds\n### Why it breaks reproducibility\n### Example\n### Fix\n",
+    summary: "a container image is named by tag, not pinned by digest",
+    docs: r#"
+### What it finds
+A Dockerfile `FROM` (or `COPY --from=<image>`) whose image has no `@sha256:` digest, including
+images that come from an `ARG` default; and a CI workflow `container:`, `image:` or
+`uses: docker://…` naming an image without a digest. `scratch` and earlier build stages are
+not images and are skipped; `--platform=…` and `AS name` are understood.
+
+### Why it breaks reproducibility
+A tag such as `rust:1.80` or `debian:bookworm` is moved by its publisher whenever the image is
+rebuilt (security updates, new patch releases). The same Dockerfile then builds with a
+different compiler, linker or C library, and the binaries differ.
+
+### Example
+```dockerfile
+FROM rust:1.80 AS build
+```
+
+### Fix
+Keep the tag for readers and add the digest, which is what is actually pulled:
+```dockerfile
+FROM rust:1.80@sha256:<digest> AS build
+```
+`docker buildx imagetools inspect rust:1.80` prints the digest. Tools such as Renovate can
+keep digests up to date.
+"#,
     heuristic: false,
     uses_graph: false,
     pre_commit: false,
     check,
 };
 
-fn check(_: &Workspace, _: &mut Vec<Finding>) {}
+fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
+    for entry in &workspace.entry_points {
+        match entry.kind {
+            EntryKind::Dockerfile => check_dockerfile(entry, out),
+            EntryKind::Workflow => check_workflow(entry, out),
+            _ => {}
+        }
+    }
+}
+
+/// A build argument's default value and the line of its `ARG`.
+struct ArgDefault {
+    value: String,
+    line: usize,
+}
+
+/// The images of `FROM` and `COPY --from=` instructions, with `ARG` defaults substituted.
+fn check_dockerfile(entry: &EntryPoint, out: &mut Vec<Finding>) {
+    let mut args: BTreeMap<String, ArgDefault> = BTreeMap::new();
+    let mut stages: Vec<String> = Vec::new();
+    for logical in entry.logical_lines() {
+        let words = shell_words(&logical.text);
+        let Some(instruction) = words.first() else {
+            continue;
+        };
+        let operands = &words[1..];
+        match instruction.to_ascii_uppercase().as_str() {
+            "ARG" => {
+                for word in operands {
+                    if let Some((name, value)) = word.split_once('=') {
+                        let value = value.to_string();
+                        args.insert(
+                            name.to_string(),
+                            ArgDefault {
+                                value,
+                                line: logical.line,
+                            },
+                        );
+                    }
+                }
+            }
+            "FROM" => {
+                let mut rest = operands.iter().filter(|w| !w.starts_with("--"));
+                let Some(image) = rest.next() else {
+                    continue;
+                };
+                let reference = ImageReference::resolve(image, &args);
+                if !reference.is_stage_or_scratch(&stages) {
+                    out.extend(reference.finding(entry, logical.line, "base image"));
+                }
+                if rest.next().is_some_and(|w| w.eq_ignore_ascii_case("as")) {
+                    stages.extend(rest.next().map(|name| name.to_ascii_lowercase()));
+                }
+            }
+            "COPY" | "ADD" => {
+                let from = operands.iter().find_map(|w| w.strip_prefix("--from="));
+                if let Some(image) = from {
+                    let reference = ImageReference::resolve(image, &args);
+                    let is_index = image.chars().all(|c| c.is_ascii_digit());
+                    if !is_index && !reference.is_stage_or_scratch(&stages) {
+                        out.extend(reference.finding(entry, logical.line, "`COPY --from` image"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `container:`, `image:` and `uses: docker://…` values of a workflow.
+fn check_workflow(entry: &EntryPoint, out: &mut Vec<Finding>) {
+    let no_args = BTreeMap::new();
+    for logical in entry.logical_lines() {
+        let text = logical.text.trim_start_matches(['-', ' ']);
+        let value = ["container:", "image:"]
+            .iter()
+            .find_map(|key| text.strip_prefix(key))
+            .or_else(|| {
+                let uses = text.strip_prefix("uses:")?.trim();
+                let uses = uses.trim_matches(['"', '\'']);
+                uses.strip_prefix("docker://")
+            });
+        let Some(value) = value else {
+            continue;
+        };
+        let value = value.trim().trim_matches(['"', '\'']);
+        let not_an_image = value.is_empty()
+            || value.contains("${{")
+            || value.starts_with(['|', '>', '{', '&', '*']);
+        if not_an_image {
+            continue;
+        }
+        let reference = ImageReference::resolve(value, &no_args);
+        out.extend(reference.finding(entry, logical.line, "workflow image"));
+    }
+}
+
+/// An image reference as written, and as it reads once build arguments are substituted.
+struct ImageReference<'a> {
+    written: &'a str,
+    resolved: String,
+    /// Build arguments used, with their default when they have one.
+    used_args: Vec<(String, Option<&'a ArgDefault>)>,
+}
+
+impl<'a> ImageReference<'a> {
+    /// Substitutes `$NAME`, `${NAME}` and `${NAME:-default}` from `ARG` defaults.
+    fn resolve(written: &'a str, args: &'a BTreeMap<String, ArgDefault>) -> ImageReference<'a> {
+        let mut resolved = String::new();
+        let mut used_args = Vec::new();
+        let mut rest = written;
+        while let Some(at) = rest.find('$') {
+            resolved.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let (name, fallback, consumed) = match after.strip_prefix('{') {
+                Some(braced) => match braced.find('}') {
+                    Some(end) => {
+                        let inner = &braced[..end];
+                        let (name, fallback) = match inner.split_once(":-") {
+                            Some((name, fallback)) => (name, Some(fallback)),
+                            None => (inner, None),
+                        };
+                        (name, fallback, end + 2)
+                    }
+                    None => (braced, None, after.len()),
+                },
+                None => {
+                    let end = after
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(after.len());
+                    (&after[..end], None, end)
+                }
+            };
+            let default = args.get(name);
+            let value = default
+                .map(|d| d.value.as_str())
+                .filter(|v| !v.is_empty())
+                .or(fallback)
+                .unwrap_or("");
+            resolved.push_str(value);
+            used_args.push((name.to_string(), default));
+            rest = &after[consumed..];
+        }
+        resolved.push_str(rest);
+        ImageReference {
+            written,
+            resolved,
+            used_args,
+        }
+    }
+
+    fn is_stage_or_scratch(&self, stages: &[String]) -> bool {
+        let name = self.resolved.to_ascii_lowercase();
+        name == "scratch" || stages.contains(&name)
+    }
+
+    /// The reference as written, on the physical line where it is.
+    fn location(&self, entry: &EntryPoint, line: usize) -> crate::diag::Location {
+        let at = entry.line_containing(line, self.written);
+        entry.file.find_on_line(at, self.written)
+    }
+
+    fn is_pinned(&self) -> bool {
+        self.resolved.contains("@sha256:")
+    }
+
+    /// A finding when the reference has no digest.
+    fn finding(&self, entry: &EntryPoint, line: usize, what: &str) -> Option<Finding> {
+        if self.is_pinned() {
+            return None;
+        }
+        let message = if self.resolved.is_empty() {
+            format!(
+                "{what} `{}` is not pinned by digest: its build arguments have no default",
+                self.written
+            )
+        } else if has_tag(&self.resolved) {
+            format!(
+                "{what} `{}` is not pinned by digest: the tag can be moved to a different image",
+                self.resolved
+            )
+        } else {
+            format!(
+                "{what} `{}` has neither tag nor digest: it follows whatever `latest` points to",
+                self.resolved
+            )
+        };
+        let shown = if self.resolved.is_empty() {
+            "<image>:<tag>"
+        } else {
+            &self.resolved
+        };
+        let mut finding = Finding::new(RULE.id, message, self.location(entry, line))
+            .help(format!("pin the digest: `{}@sha256:<digest>` (`docker buildx imagetools inspect {shown}` prints it)", shown));
+        for (name, default) in &self.used_args {
+            finding = finding.note(match default {
+                Some(d) if !d.value.is_empty() => {
+                    format!(
+                        "`{name}` comes from `ARG {name}={}` on line {}",
+                        d.value, d.line
+                    )
+                }
+                _ => format!(
+                    "`{name}` has no default: the image is whatever `--build-arg {name}=…` passes"
+                ),
+            });
+        }
+        Some(finding)
+    }
+}
+
+/// True when the last path segment of an image reference has a `:tag`.
+fn has_tag(reference: &str) -> bool {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    last.contains(':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::SourceFile;
+
+    fn findings(kind: EntryKind, text: &str) -> Vec<Finding> {
+        let entry = EntryPoint {
+            kind,
+            file: SourceFile::new("f".into(), "f".into(), text.into()),
+        };
+        let mut out = Vec::new();
+        match kind {
+            EntryKind::Dockerfile => check_dockerfile(&entry, &mut out),
+            _ => check_workflow(&entry, &mut out),
+        }
+        out
+    }
+
+    #[test]
+    fn dockerfile_images() {
+        let found = findings(
+            EntryKind::Dockerfile,
+            "ARG BASE=debian:bookworm\n\
+             FROM --platform=$BUILDPLATFORM rust:1.80 AS build\n\
+             FROM build AS test\n\
+             FROM scratch\n\
+             FROM ${BASE}\n\
+             COPY --from=build /a /b\n\
+             COPY --from=ghcr.io/x/y:1 /a /b\n\
+             FROM rust@sha256:00 AS pinned\n\
+             FROM ubuntu\n",
+        );
+        let messages: Vec<_> = found.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(found.len(), 4, "{messages:#?}");
+        assert_eq!(found[0].location.column, Some(32));
+        assert!(messages[1].contains("debian:bookworm"));
+        assert!(found[1].notes[0].contains("line 1"));
+        assert!(messages[2].contains("ghcr.io/x/y:1"));
+        assert!(messages[3].contains("neither tag"));
+    }
+
+    #[test]
+    fn workflow_images() {
+        let found = findings(
+            EntryKind::Workflow,
+            "jobs:\n  a:\n    container: rust:1.80\n  b:\n    container:\n      image: \"rust@sha256:00\"\n  c:\n    container: ${{ matrix.image }}\n    steps:\n      - uses: docker://alpine:3.20\n",
+        );
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0].location.line, Some(3));
+        assert_eq!(found[0].location.column, Some(16));
+        assert_eq!(found[1].location.line, Some(10));
+        assert_eq!(found[1].location.column, Some(24));
+    }
+}

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::diag::{Finding, Level, Report, Summary, sort_findings};
 use crate::workspace::Workspace;
 
+pub mod archive_unnormalised;
 pub mod build_script_timestamp;
 pub mod build_script_unsorted_readdir;
 pub mod codegen_units;
@@ -19,6 +20,7 @@ pub mod lockfile_missing;
 pub mod lockfile_stale;
 pub mod path_dep_outside_workspace;
 pub mod proc_macro_hash_iteration;
+pub mod rustflags_override;
 pub mod target_cpu_native;
 pub mod thin_lto;
 pub mod toolchain_mismatch;
@@ -49,6 +51,7 @@ pub struct Rule {
 
 /// Every rule, sorted by id (a test keeps it so).
 pub static RULES: &[&Rule] = &[
+    &archive_unnormalised::RULE,
     &build_script_timestamp::RULE,
     &build_script_unsorted_readdir::RULE,
     &codegen_units::RULE,
@@ -61,6 +64,7 @@ pub static RULES: &[&Rule] = &[
     &lockfile_stale::RULE,
     &path_dep_outside_workspace::RULE,
     &proc_macro_hash_iteration::RULE,
+    &rustflags_override::RULE,
     &target_cpu_native::RULE,
     &thin_lto::RULE,
     &toolchain_mismatch::RULE,

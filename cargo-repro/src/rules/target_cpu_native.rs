@@ -1,18 +1,301 @@
-//! `target-cpu-native`: PLACEHOLDER being written.
+//! `target-cpu-native`: code compiled for the CPU of the build machine.
 
-use crate::diag::{Finding, Level};
+use std::ops::Range;
+
+use toml_edit::{Item, Value};
+
+use crate::diag::{Finding, Level, Location};
 use crate::rules::Rule;
-use crate::workspace::Workspace;
+use crate::workspace::{BuildTimeKind, Source, SourceFile, TomlFile, Workspace};
 
 pub static RULE: Rule = Rule {
     id: "target-cpu-native",
-    default_level: Level::Warn,
-    summary: "placeholder",
-    docs: "### What it finds\n### Why it breaks reproducibility\n### Example\n### Fix\n",
+    default_level: Level::Deny,
+    summary: "code is compiled for the cpu of the build machine",
+    docs: r#"
+### What it finds
+`-C target-cpu=native`, `-march=native`, `-mcpu=native` or `-mtune=native` in:
+- cargo configs: `[build] rustflags`, `[target.<triple or cfg>] rustflags` (strings or arrays)
+  and `[env]` variables such as `RUSTFLAGS`, `CFLAGS` and `CXXFLAGS`;
+- build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, `scripts/*.sh`), for
+  example in `RUSTFLAGS`, `CARGO_ENCODED_RUSTFLAGS` or `CFLAGS`;
+- build scripts of every package in the graph, members and dependencies: string literals
+  holding those flags (`.flag("-march=native")`) and `.define("…", "native")`.
+
+### Why it breaks reproducibility
+`native` means "whatever CPU runs the compiler": the instruction set, and so the machine
+code, changes with the build machine. Two builds of the same commit on different CI runners
+give different binaries (and a binary that may crash with an illegal instruction elsewhere).
+
+### Example
+```toml
+[build]
+rustflags = ["-C", "target-cpu=native"]
+```
+
+### Fix
+Name an explicit baseline that every build machine produces identically, such as
+`-C target-cpu=x86-64-v2` (or `-march=x86-64-v2` for C), or drop the flag. For a dependency,
+disable the feature that turns it on or patch its build script.
+"#,
     heuristic: false,
-    uses_graph: false,
+    uses_graph: true,
     pre_commit: false,
     check,
 };
 
-fn check(_: &Workspace, _: &mut Vec<Finding>) {}
+/// The flags that select the build machine's CPU.
+const NATIVE_FLAGS: &[&str] = &[
+    "target-cpu=native",
+    "target_cpu=native",
+    "-march=native",
+    "-mcpu=native",
+    "-mtune=native",
+];
+
+const HELP: &str = "name an explicit baseline instead, such as `-C target-cpu=x86-64-v2` \
+                    (or `-march=x86-64-v2` for C), or drop the flag";
+
+fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
+    for config in &workspace.cargo_configs {
+        check_config(config, out);
+    }
+    for entry in &workspace.entry_points {
+        for flag in NATIVE_FLAGS {
+            for location in entry.occurrences(flag) {
+                out.push(
+                    Finding::new(
+                        RULE.id,
+                        format!(
+                            "`{flag}` compiles for the CPU of whichever machine runs this build"
+                        ),
+                        location,
+                    )
+                    .help(HELP),
+                );
+            }
+        }
+    }
+    for source in &workspace.build_time_sources {
+        if source.kind != BuildTimeKind::BuildScript {
+            continue;
+        }
+        let Some(package) = workspace.graph.packages.get(source.package) else {
+            continue;
+        };
+        for file in &source.files {
+            for (location, what) in native_in_rust(file) {
+                let mut finding = Finding::new(
+                    RULE.id,
+                    format!(
+                        "the build script of `{}` {what}: its C code is compiled for the CPU of the build machine",
+                        package.name
+                    ),
+                    location,
+                )
+                .help(HELP);
+                if package.source != Source::Workspace {
+                    finding = finding
+                        .package(&package.name, &package.version)
+                        .note("this is a dependency: disable the feature that turns the flag on, or patch the crate");
+                }
+                out.push(finding);
+            }
+        }
+    }
+}
+
+/// `rustflags` of `[build]` and `[target.*]`, and `*FLAGS` variables of `[env]`.
+fn check_config(config: &TomlFile, out: &mut Vec<Finding>) {
+    let mut places: Vec<(String, &Item)> = Vec::new();
+    if let Some(item) = config.get(&["build", "rustflags"]) {
+        places.push(("[build] rustflags".to_string(), item));
+    }
+    if let Some(targets) = config.get(&["target"]).and_then(Item::as_table_like) {
+        for (target, table) in targets.iter() {
+            if let Some(item) = table.get("rustflags") {
+                places.push((format!("[target.{}] rustflags", toml_key(target)), item));
+            }
+        }
+    }
+    if let Some(env) = config.get(&["env"]).and_then(Item::as_table_like) {
+        for (name, item) in env.iter() {
+            if name.ends_with("FLAGS") {
+                let value = item.get("value").unwrap_or(item);
+                places.push((format!("[env] {name}"), value));
+            }
+        }
+    }
+    for (place, item) in places {
+        for value in string_values(item) {
+            let Some(span) = value.span() else {
+                continue;
+            };
+            for (range, flag) in native_flags_in(&config.file.text, span) {
+                out.push(
+                    Finding::new(
+                        RULE.id,
+                        format!("`{flag}` in {place} compiles for the CPU of whichever machine runs the build"),
+                        config.file.location(range),
+                    )
+                    .help(HELP),
+                );
+            }
+        }
+    }
+}
+
+/// A table key as written in TOML: bare when it can be, else in single quotes.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        key.to_string()
+    } else {
+        format!("'{key}'")
+    }
+}
+
+/// The string values of an item: itself, or the elements of an array.
+fn string_values(item: &Item) -> Vec<&Value> {
+    match item.as_value() {
+        Some(Value::Array(array)) => array.iter().filter(|v| v.is_str()).collect(),
+        Some(value) if value.is_str() => vec![value],
+        _ => Vec::new(),
+    }
+}
+
+/// The byte ranges (in `text`) of native flags inside `span`.
+fn native_flags_in(text: &str, span: Range<usize>) -> Vec<(Range<usize>, &'static str)> {
+    let Some(slice) = text.get(span.clone()) else {
+        return Vec::new();
+    };
+    let mut found: Vec<_> = NATIVE_FLAGS
+        .iter()
+        .flat_map(|flag| {
+            slice
+                .match_indices(flag)
+                .map(|(at, _)| (span.start + at..span.start + at + flag.len(), *flag))
+        })
+        .collect();
+    found.sort_by_key(|(range, _)| range.start);
+    found
+}
+
+/// Native flags in the string literals of Rust code, and `.define("…", "native")`,
+/// with a short description of each; `//` comments are skipped.
+fn native_in_rust(file: &SourceFile) -> Vec<(Location, String)> {
+    let mut out = Vec::new();
+    for line in 1..=file.line_count() {
+        let text = file.line_text(line);
+        let line_start = file.line_start(line);
+        let literals = string_literals(text);
+        for literal in &literals {
+            for (range, flag) in native_flags_in(text, literal.clone()) {
+                let span = line_start + range.start..line_start + range.end;
+                out.push((file.location(span), format!("passes `{flag}`")));
+            }
+        }
+        for (name, value) in native_defines(text, &literals) {
+            let span = line_start + value.start..line_start + value.end;
+            out.push((file.location(span), format!("defines `{name}=native`")));
+        }
+    }
+    out
+}
+
+/// `.define("NAME", "native")` calls on a line: the name and the range of `native`.
+fn native_defines<'a>(text: &'a str, literals: &[Range<usize>]) -> Vec<(&'a str, Range<usize>)> {
+    let mut out = Vec::new();
+    for (call, _) in text.match_indices(".define(") {
+        let mut after = literals.iter().filter(|l| l.start > call);
+        let (Some(name), Some(value)) = (after.next(), after.next()) else {
+            continue;
+        };
+        let opens_call = text[call + ".define(".len()..name.start - 1]
+            .trim()
+            .is_empty();
+        let separated = text[name.end + 1..value.start - 1].trim() == ",";
+        if opens_call && separated && &text[value.clone()] == "native" {
+            out.push((&text[name.clone()], value.clone()));
+        }
+    }
+    out
+}
+
+/// The byte ranges of the contents of `"…"` literals on a line, up to a `//` comment.
+fn string_literals(line: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut escaped = false;
+    let mut previous = ' ';
+    for (at, c) in line.char_indices() {
+        match open {
+            Some(start) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == '"' {
+                    out.push(start..at);
+                    open = None;
+                }
+            }
+            None if c == '"' && previous != '\'' => open = Some(at + 1),
+            None if c == '/' && previous == '/' => break,
+            None => {}
+        }
+        previous = c;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_and_comments() {
+        let line = r#"  cc.flag("-march=native"); // .flag("-mtune=native")"#;
+        let literals = string_literals(line);
+        assert_eq!(literals.len(), 1);
+        assert_eq!(&line[literals[0].clone()], "-march=native");
+        assert_eq!(string_literals(r#"let u = "http://x"; "a\"b""#).len(), 2);
+    }
+
+    #[test]
+    fn build_script_patterns() {
+        let file = SourceFile::new(
+            "build.rs".into(),
+            "build.rs".into(),
+            "// .flag(\"-march=native\")\n\
+             fn main() {\n    cc::Build::new().flag(\"-mcpu=native\").define(\"ARCH\", \"native\");\n\
+             \n    cmake::Config::new(\"x\").define(\"ARCH\", \"native\");\n    let x = \"-march=x86-64-v2\";\n}\n"
+                .into(),
+        );
+        let found = native_in_rust(&file);
+        let described: Vec<_> = found
+            .iter()
+            .map(|(l, what)| (l.line.unwrap_or(0), l.column.unwrap_or(0), what.as_str()))
+            .collect();
+        assert_eq!(
+            described,
+            [
+                (3, 28, "passes `-mcpu=native`"),
+                (3, 59, "defines `ARCH=native`"),
+                (5, 45, "defines `ARCH=native`"),
+            ]
+        );
+    }
+
+    #[test]
+    fn flags_in_config_values() {
+        let text = "[build]\nrustflags = [\"-C\", \"target-cpu=native\"]\n";
+        let start = text.find("\"target").unwrap();
+        let found = native_flags_in(text, start..start + 19);
+        assert_eq!(found, [(start + 1..start + 18, "target-cpu=native")]);
+        assert!(native_flags_in(text, 0..text.len() + 1).is_empty());
+    }
+}

@@ -1,0 +1,203 @@
+//! `archive-unnormalised`: release archives created with file order, times or owners of the build machine.
+
+use crate::diag::{Finding, Level};
+use crate::rules::Rule;
+use crate::workspace::entry_points::Command;
+use crate::workspace::{EntryPoint, Workspace};
+
+pub static RULE: Rule = Rule {
+    id: "archive-unnormalised",
+    default_level: Level::Warn,
+    summary: "an entry point packs an archive without normalising order, times and owners",
+    docs: r#"
+### What it finds
+In build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, `scripts/*.sh`):
+- `tar` creating an archive (`c` in the first bundled option, `-c` or `--create`) without
+  `--sort=name`, `--mtime=…`, `--owner=0`, `--group=0` and `--numeric-owner`;
+- `gzip` (or `pigz`) compressing without `-n`;
+- `zip` without `-X`.
+
+### Why it breaks reproducibility
+Even when the binaries are identical, the archive that is published is not: `tar` stores files
+in the order the file system lists them, with their modification times, owner names and ids;
+`gzip` stores the input's name and time in its header; `zip` stores extra attributes such as
+the owner's uid and gid and access times.
+
+### Example
+```sh
+tar -czf app.tar.gz target/release/app
+```
+
+### Fix
+With GNU tar:
+```sh
+tar --sort=name --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 --numeric-owner \
+    -cf - target/release/app | gzip -9n > app.tar.gz
+```
+and `zip -X` (after setting the files' times, for example with
+`touch -d @$SOURCE_DATE_EPOCH`).
+"#,
+    heuristic: false,
+    uses_graph: false,
+    pre_commit: false,
+    check,
+};
+
+const TAR_HELP: &str = "create it with `tar --sort=name --mtime=@$SOURCE_DATE_EPOCH --owner=0 \
+                        --group=0 --numeric-owner -cf - … | gzip -9n`";
+
+/// The `tar` options that make an archive independent of the build machine, and how to
+/// recognise each.
+/// Each comes with what the archive takes from the build machine without it.
+const TAR_FLAGS: &[(&str, &[&str], &str)] = &[
+    ("--sort=name", &["--sort=name"], "file order"),
+    ("--mtime", &["--mtime", "--clamp-mtime"], "times"),
+    ("--owner=0", &["--owner"], "owners"),
+    ("--group=0", &["--group"], "owners"),
+    ("--numeric-owner", &["--numeric-owner"], "owners"),
+];
+
+fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
+    for entry in &workspace.entry_points {
+        for command in entry.commands() {
+            if let Some(finding) = unnormalised_archive(entry, &command) {
+                out.push(finding);
+            }
+        }
+    }
+}
+
+/// A finding for a `tar`, `gzip` or `zip` command that leaves machine-specific data in.
+fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding> {
+    let args = &command.args()[1..];
+    let program = command.program_name();
+    let (message, help) = match program {
+        "tar" | "gtar" if tar_creates(args) => {
+            let missing: Vec<_> = TAR_FLAGS
+                .iter()
+                .filter(|(_, accepted, _)| !args.iter().any(|a| has_long_option(a, accepted)))
+                .collect();
+            if missing.is_empty() {
+                return None;
+            }
+            let flags: Vec<&str> = missing.iter().map(|(flag, _, _)| *flag).collect();
+            let mut leaks: Vec<&str> = missing.iter().map(|(_, _, leak)| *leak).collect();
+            leaks.dedup();
+            let message = format!(
+                "`tar` creates an archive without {}: {} come from the build machine",
+                flags.join(", "),
+                join_with_and(&leaks)
+            );
+            (message, TAR_HELP.to_string())
+        }
+        "gzip" | "pigz" if !gzip_decompresses(args) && !has_short_flag(args, 'n', &["--no-name"]) => (
+            format!("`{program}` without -n stores the input's name and modification time in the archive"),
+            format!("use `{program} -n` (for example `{program} -9n`)"),
+        ),
+        "zip" if !has_short_flag(args, 'X', &["--no-extra"]) => (
+            "`zip` without -X stores extra file attributes (owner ids, access times) of the build machine".to_string(),
+            "use `zip -X`, after setting file times with `touch -d @$SOURCE_DATE_EPOCH`".to_string(),
+        ),
+        _ => return None,
+    };
+    let location = entry.arg_location(command, 0, command.program());
+    Some(Finding::new(RULE.id, message, location).help(help))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_with_and(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// True when `tar` is asked to create an archive.
+fn tar_creates(args: &[String]) -> bool {
+    let bundled_first = args.first().is_some_and(|a| {
+        !a.starts_with('-') && a.chars().all(|c| c.is_ascii_alphabetic()) && a.contains('c')
+    });
+    bundled_first || has_short_flag(args, 'c', &["--create"])
+}
+
+/// True when `gzip` decompresses, tests or lists instead of compressing.
+fn gzip_decompresses(args: &[String]) -> bool {
+    has_short_flag(args, 'd', &["--decompress", "--uncompress"])
+        || has_short_flag(args, 't', &["--test"])
+        || has_short_flag(args, 'l', &["--list"])
+}
+
+/// True when `-x` (alone or in a bundle like `-9nx`) or one of the long forms is present.
+fn has_short_flag(args: &[String], flag: char, long: &[&str]) -> bool {
+    args.iter().any(|arg| {
+        let bundle = arg
+            .strip_prefix('-')
+            .filter(|rest| !rest.starts_with('-'))
+            .is_some_and(|rest| rest.contains(flag));
+        bundle || long.contains(&arg.as_str())
+    })
+}
+
+/// True when `arg` is one of the long options, alone or as `--name=value`.
+fn has_long_option(arg: &str, accepted: &[&str]) -> bool {
+    accepted.iter().any(|option| {
+        arg == *option
+            || arg
+                .strip_prefix(option)
+                .is_some_and(|rest| rest.starts_with('='))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::SourceFile;
+    use crate::workspace::entry_points::EntryKind;
+
+    fn messages(text: &str) -> Vec<String> {
+        let entry = EntryPoint {
+            kind: EntryKind::Script,
+            file: SourceFile::new("f".into(), "f".into(), text.into()),
+        };
+        entry
+            .commands()
+            .iter()
+            .filter_map(|c| unnormalised_archive(&entry, c))
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn tar_needs_every_flag() {
+        let found = messages("tar czf a.tar.gz dist\n");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("--sort=name, --mtime, --owner=0, --group=0, --numeric-owner"));
+        let partial = messages("tar --sort=name --mtime='@0' -cf a.tar dist\n");
+        assert!(
+            partial[0].contains("without --owner=0, --group=0, --numeric-owner: owners come"),
+            "{}",
+            partial[0]
+        );
+        assert!(found[0].contains("file order, times and owners come"));
+        let full = "tar --sort=name --mtime=@$SOURCE_DATE_EPOCH --owner=0 --group=0 \
+                    --numeric-owner -cf - dist | gzip -9n > a.tar.gz\n";
+        assert!(messages(full).is_empty());
+    }
+
+    #[test]
+    fn extraction_and_decompression_pass() {
+        assert!(messages("tar -xzf a.tar.gz -C out\n").is_empty());
+        assert!(messages("tar xf a.tar\n").is_empty());
+        assert!(messages("gzip -d a.gz && gunzip b.gz\n").is_empty());
+        assert!(messages("zip -rX a.zip dist\n").is_empty());
+    }
+
+    #[test]
+    fn gzip_and_zip() {
+        let found = messages("gzip -9 a.tar && zip -r a.zip dist\n");
+        assert_eq!(found.len(), 2);
+        assert!(found[0].starts_with("`gzip` without -n"));
+        assert!(found[1].starts_with("`zip` without -X"));
+    }
+}
