@@ -97,13 +97,11 @@ fn selected_toolchains(entry: &EntryPoint) -> Vec<(usize, String, String)> {
             && words
                 .first()
                 .is_some_and(|w| w.eq_ignore_ascii_case("FROM"))
+            && let Some(image) = words.iter().skip(1).find(|w| !w.starts_with("--"))
+            && let Some(version) = rust_image_version(image)
         {
-            if let Some(image) = words.iter().skip(1).find(|w| !w.starts_with("--")) {
-                if let Some(version) = rust_image_version(image) {
-                    let shown = image.split('@').next().unwrap_or(image);
-                    found.push((line_of(&version), version, format!("image `{shown}`")));
-                }
-            }
+            let shown = image.split('@').next().unwrap_or(image);
+            found.push((line_of(&version), version, format!("image `{shown}`")));
         }
         for (index, word) in words.iter().enumerate() {
             if let Some(value) = word.strip_prefix("RUSTUP_TOOLCHAIN=") {
@@ -113,14 +111,14 @@ fn selected_toolchains(entry: &EntryPoint) -> Vec<(usize, String, String)> {
                     "RUSTUP_TOOLCHAIN".to_string(),
                 ));
             }
-            if word == "cargo" {
-                if let Some(plus) = words.get(index + 1).and_then(|w| w.strip_prefix('+')) {
-                    found.push((
-                        line_of(&format!("+{plus}")),
-                        plus.to_string(),
-                        format!("`cargo +{plus}`"),
-                    ));
-                }
+            if word == "cargo"
+                && let Some(plus) = words.get(index + 1).and_then(|w| w.strip_prefix('+'))
+            {
+                found.push((
+                    line_of(&format!("+{plus}")),
+                    plus.to_string(),
+                    format!("`cargo +{plus}`"),
+                ));
             }
             if word == "rustup" {
                 let rest: Vec<&str> = words[index + 1..].iter().map(String::as_str).collect();
@@ -137,16 +135,16 @@ fn selected_toolchains(entry: &EntryPoint) -> Vec<(usize, String, String)> {
                 found.push((line_of(word), action.to_string(), format!("`{word}`")));
             }
         }
-        if entry.kind == EntryKind::Workflow {
-            if let Some(value) = logical.text.trim().strip_prefix("toolchain:") {
-                let value = value.trim().trim_matches(['"', '\'']);
-                if !value.is_empty() && !value.contains("${{") {
-                    found.push((
-                        logical.line,
-                        value.to_string(),
-                        "the workflow's `toolchain:` input".to_string(),
-                    ));
-                }
+        if entry.kind == EntryKind::Workflow
+            && let Some(value) = logical.text.trim().strip_prefix("toolchain:")
+        {
+            let value = value.trim().trim_matches(['"', '\'']);
+            if !value.is_empty() && !value.contains("${{") {
+                found.push((
+                    logical.line,
+                    value.to_string(),
+                    "the workflow's `toolchain:` input".to_string(),
+                ));
             }
         }
     }

@@ -54,7 +54,10 @@ fn json_output_has_the_documented_shape() {
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
-    assert_eq!(keys, sorted, "findings are sorted by path, line, rule");
+    assert_eq!(
+        keys, sorted,
+        "findings are sorted by path, line, column, rule"
+    );
     assert_snapshot(&messy().join("check.json"), &stdout(&out));
 }
 
