@@ -130,7 +130,12 @@ mod tests {
                     let d = jiff::Zoned::now();\n}";
         assert_eq!(
             calls(text),
-            ["SystemTime::now", "Utc::now", "OffsetDateTime::now_utc", "Zoned::now"]
+            [
+                "SystemTime::now",
+                "Utc::now",
+                "OffsetDateTime::now_utc",
+                "Zoned::now"
+            ]
         );
     }
 

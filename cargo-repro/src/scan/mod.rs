@@ -443,8 +443,16 @@ impl<'a> Code<'a> {
 
     /// The range of the method chain `.a(…).b(…)…` starting at `from`, and the method names.
     pub fn method_chain(&self, from: usize) -> (Range<usize>, Vec<&str>) {
+        let calls = self.method_calls(from);
+        let end = calls.last().map_or(from, |(_, range)| range.end);
+        (from..end, calls.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// Each call of the method chain starting at `from`: its name and its span from the dot
+    /// to the closing parenthesis (a field access in the chain counts as a call).
+    pub fn method_calls(&self, from: usize) -> Vec<(&str, Range<usize>)> {
         let bytes = self.text.as_bytes();
-        let mut names = Vec::new();
+        let mut calls = Vec::new();
         let mut at = from;
         loop {
             let dot = skip_whitespace(&self.text, at);
@@ -468,10 +476,10 @@ impl<'a> Code<'a> {
             if bytes.get(next) == Some(&b'(') {
                 end = matching_close(&self.text, next).unwrap_or(self.text.len());
             }
-            names.push(name);
+            calls.push((name, dot..end));
             at = end;
         }
-        (from..at, names)
+        calls
     }
 
     /// A location for a byte span of the file.
