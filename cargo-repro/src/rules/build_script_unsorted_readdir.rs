@@ -15,8 +15,9 @@ pub static RULE: Rule = Rule {
     docs: r#"
 ### What it finds
 Build scripts (of members and dependencies) that call `read_dir` (`fs::read_dir(…)` or
-`path.read_dir()`), `WalkDir::new(…)` or `glob(…)` in a function that neither sorts
-afterwards (`sort`, `sort_by`, `sort_unstable`, `sort_by_key`, `sort_by_file_name`, …) nor
+`path.read_dir()`), `WalkDir::new(…)` or `glob(…)` in a function that goes on to build
+something from the entries (text, a list, a file, `cargo:rustc-…` flags; copying files or
+printing `cargo:rerun-if-changed` does not count) and that neither sorts afterwards (`sort`, `sort_by`, `sort_unstable`, `sort_by_key`, `sort_by_file_name`, …) nor
 collects into a `BTreeMap`, `BTreeSet` or `BinaryHeap`.
 
 ### Why it breaks reproducibility
@@ -68,6 +69,22 @@ const ORDER_INSENSITIVE: &[&str] = &[
     "count", "is_ok", "is_err", "any", "all", "is_some", "is_none",
 ];
 
+/// Uses of entries whose result depends on their order (generated text, lists, link flags).
+const ORDER_SENSITIVE_USES: &[&str] = &[
+    "push",
+    "push_str",
+    "extend",
+    "collect",
+    "append",
+    "insert",
+    "write",
+    "writeln",
+    "write_all",
+    "write_str",
+    "format",
+    "concat",
+];
+
 const HELP: &str = "collect the entries into a Vec and sort it before using them (with walkdir, \
                     `WalkDir::new(dir).sort_by_file_name()`)";
 
@@ -105,12 +122,22 @@ fn unsorted_listings(code: &Code) -> Vec<(usize, &'static str)> {
                 .map(move |at| (at, word, name))
         })
         .filter(|&(at, word, _)| {
-            !is_sorted_later(code, at) && !is_order_insensitive(code, at + word.len())
+            uses_order_later(code, at)
+                && !is_sorted_later(code, at)
+                && !is_order_insensitive(code, at + word.len())
         })
         .map(|(at, _, name)| (at, name))
         .collect();
     found.sort_unstable();
     found
+}
+
+/// True when the function around `at` goes on to build something whose result depends on the
+/// order (text, a list, a file, `cargo:rustc-…` flags); copying files or printing
+/// `cargo:rerun-if-changed` does not.
+fn uses_order_later(code: &Code, at: usize) -> bool {
+    let rest = at..code.enclosing_function(at).end;
+    code.mentions_any(rest.clone(), ORDER_SENSITIVE_USES) || code.file.text[rest].contains("rustc-")
 }
 
 /// True when the function around `at` sorts after it, or uses a sorted collection anywhere.
@@ -147,8 +174,8 @@ mod tests {
 
     #[test]
     fn finds_unsorted_listings() {
-        let text = "fn main() {\n    for e in std::fs::read_dir(\"a\").unwrap() {}\n}\n\
-                    fn walk(p: &Path) { for e in WalkDir::new(p) {} for f in p.read_dir().unwrap() {} }";
+        let text = "fn main() {\n    for e in std::fs::read_dir(\"a\").unwrap() { s.push_str(e); }\n}\n\
+                    fn walk(p: &Path) { for e in WalkDir::new(p) {} for f in p.read_dir().unwrap() { v.push(f) } }";
         assert_eq!(listings(text), ["read_dir", "WalkDir::new", "read_dir"]);
     }
 
@@ -162,7 +189,20 @@ mod tests {
 
     #[test]
     fn a_sort_before_the_listing_does_not_count() {
-        let text = "fn a() { v.sort(); for e in fs::read_dir(\"a\").unwrap() {} }";
+        let text = "fn a() { v.sort(); for e in fs::read_dir(\"a\").unwrap() { v.push(e) } }";
+        assert_eq!(listings(text), ["read_dir"]);
+    }
+
+    #[test]
+    fn copying_and_rerun_if_changed_pass() {
+        let text = "fn copy(a: &Path, b: &Path) { for e in fs::read_dir(a).unwrap() { fs::copy(e, b); } }\n\
+                    fn main() { for e in glob(\"*.ftl\").unwrap() { println!(\"cargo:rerun-if-changed={}\", e); } }";
+        assert!(listings(text).is_empty());
+    }
+
+    #[test]
+    fn link_flags_use_the_order() {
+        let text = "fn main() { for e in fs::read_dir(\"lib\").unwrap() { println!(\"cargo:rustc-link-arg={}\", e); } }";
         assert_eq!(listings(text), ["read_dir"]);
     }
 

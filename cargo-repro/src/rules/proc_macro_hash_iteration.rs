@@ -20,7 +20,9 @@ pub static RULE: Rule = Rule {
 Proc-macro crates (members and dependencies) that declare a std `HashMap` or `HashSet`
 (`let x: HashMap<…>`, `let x = HashMap::new()`, `.collect::<HashMap<…>>()`, a struct field or
 a function parameter) and then iterate it (`for … in &x`, `x.iter()`, `.keys()`, `.values()`,
-`.into_iter()`, `.drain()`, …) in a function that does not sort afterwards. Maps with a custom
+`.into_iter()`, `.drain()`, …) in a function that generates tokens (`quote!`, `TokenStream`,
+`ToTokens`, …) and does not sort afterwards. A field is followed through `self.field` and
+through struct patterns (`Args { field, .. }`). Maps with a custom
 hasher (`HashMap<K, V, S>`, `FxHashMap`), `IndexMap` and `BTreeMap` are left alone, as are
 iterations that only count or test (`.any(…)`, `.count()`, …).
 
@@ -68,6 +70,20 @@ const ITER_METHODS: &[&str] = &[
 
 /// Methods whose result does not depend on the iteration order.
 const ORDER_INSENSITIVE: &[&str] = &["any", "all", "count", "sum", "product", "max", "min"];
+
+/// Words that show a function generates tokens (the macro's output).
+const TOKEN_WORDS: &[&str] = &[
+    "quote",
+    "quote_spanned",
+    "parse_quote",
+    "TokenStream",
+    "TokenStream2",
+    "TokenTree",
+    "ToTokens",
+    "to_tokens",
+    "to_token_stream",
+    "format_ident",
+];
 
 /// Constructors of a std map or set with the default (random) hasher.
 const CONSTRUCTORS: &[&str] = &["new", "with_capacity", "default", "from", "from_iter"];
@@ -140,7 +156,9 @@ fn unsorted_iterations(codes: &[Code]) -> Vec<(HashBinding, Iteration)> {
     let mut found = Vec::new();
     for binding in &bindings {
         for iteration in iterations_of(codes, binding) {
-            if !is_sorted_later(&codes[iteration.file], iteration.span.start) {
+            let code = &codes[iteration.file];
+            let at = iteration.span.start;
+            if generates_tokens(code, at) && !is_sorted_later(code, at) {
                 found.push((binding.clone(), iteration));
             }
         }
@@ -158,9 +176,10 @@ fn hash_bindings(codes: &[Code]) -> Vec<HashBinding> {
         for declaration in typed_declarations(code) {
             match hash_kind_of_type(code, declaration.type_start) {
                 Some(kind) => bindings.push(binding_for(code, index, declaration.name, kind)),
-                None => {
+                None if looks_like_type(code, declaration.type_start) => {
                     other_typed_names.insert(code.text[declaration.name].to_string());
                 }
+                None => {}
             }
         }
         for (name, kind) in inferred_declarations(code) {
@@ -195,6 +214,22 @@ fn typed_declarations(code: &Code) -> Vec<TypedDeclaration> {
         }
     }
     out
+}
+
+/// True when the text at `start` reads as a type rather than a value (`name: value` in a
+/// struct literal): a reference, tuple, slice or pointer, a primitive, or a path whose last
+/// segment is capitalised.
+fn looks_like_type(code: &Code, start: usize) -> bool {
+    const PRIMITIVES: &[&str] = &[
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+        "i64", "i128", "isize", "f32", "f64", "dyn", "impl", "fn",
+    ];
+    if code.text[start..].starts_with(['&', '(', '[', '*', '\'']) {
+        return true;
+    }
+    last_path_segment(code, start).is_some_and(|(_, segment)| {
+        segment.starts_with(|c: char| c.is_ascii_uppercase()) || PRIMITIVES.contains(&segment)
+    })
 }
 
 /// `HashMap` or `HashSet` when the type at `start` is one with the default hasher.
@@ -390,7 +425,12 @@ fn iterations_of(codes: &[Code], binding: &HashBinding) -> Vec<Iteration> {
             }
             let is_field_access = code.previous_byte(at) == Some(b'.');
             let is_path = code.text[..at].trim_end().ends_with("::");
-            if is_field_access != field || is_path {
+            let names_the_binding = if field && !is_field_access {
+                is_destructured_field(code, &binding.name, at)
+            } else {
+                is_field_access == field
+            };
+            if !names_the_binding || is_path {
                 continue;
             }
             if let Some(span) = iteration_at(code, at, binding.name.len(), field) {
@@ -399,6 +439,23 @@ fn iterations_of(codes: &[Code], binding: &HashBinding) -> Vec<Iteration> {
         }
     }
     out
+}
+
+/// True when, before `at` in its function, a struct pattern binds the field `name` to a local
+/// of the same name (`Args { name, .. }`) and no `let name` rebinds it.
+fn is_destructured_field(code: &Code, name: &str, at: usize) -> bool {
+    let function = code.enclosing_function(at);
+    let earlier: Vec<usize> = code
+        .find_word(name)
+        .into_iter()
+        .filter(|&other| function.start <= other && other < at)
+        .collect();
+    let rebound = earlier.iter().any(|&other| is_let_binding(code, other));
+    let destructured = earlier.iter().any(|&other| {
+        matches!(code.previous_byte(other), Some(b'{' | b','))
+            && matches!(code.next_byte(other + name.len()), Some(b'}' | b','))
+    });
+    destructured && !rebound
 }
 
 /// The span of an iteration of the name at `at`: `name.iter()` (and the other iterating
@@ -455,6 +512,12 @@ fn is_for_loop_source(code: &Code, at: usize) -> bool {
     })
 }
 
+/// True when the function around `at` builds tokens (iterations that only feed error messages
+/// or lookups are left alone).
+fn generates_tokens(code: &Code, at: usize) -> bool {
+    code.mentions_any(code.enclosing_function_item(at), TOKEN_WORDS)
+}
+
 /// True when the function around `at` sorts after it or uses a sorted collection.
 fn is_sorted_later(code: &Code, at: usize) -> bool {
     let function = code.enclosing_function(at);
@@ -478,10 +541,10 @@ mod tests {
 
     #[test]
     fn finds_iteration_of_typed_and_inferred_locals() {
-        let text = "fn a() {\n    let m: HashMap<String, u8> = make();\n    for (k, v) in &m {}\n}\n\
-                    fn b() {\n    let mut s = std::collections::HashSet::new();\n    s.insert(1);\n    \
+        let text = "fn a() -> TokenStream {\n    let m: HashMap<String, u8> = make();\n    for (k, v) in &m {}\n}\n\
+                    fn b() -> TokenStream {\n    let mut s = std::collections::HashSet::new();\n    s.insert(1);\n    \
                     let v: Vec<_> = s.iter().map(|x| x + 1).collect();\n}\n\
-                    fn c(x: Vec<u8>) {\n    let c = x.into_iter().map(|y| (y, y)).collect::<HashMap<_, _>>();\n    \
+                    fn c(x: Vec<u8>) -> TokenStream {\n    let c = x.into_iter().map(|y| (y, y)).collect::<HashMap<_, _>>();\n    \
                     emit(c.keys());\n}";
         assert_eq!(
             found(text),
@@ -496,7 +559,7 @@ mod tests {
     #[test]
     fn finds_iteration_of_fields_and_parameters() {
         let text = "struct S { names: HashMap<String, u8> }\nimpl S {\n    fn f(&self) {\n        \
-                    for n in self.names.keys() {}\n    }\n}\nfn g(p: &HashSet<u8>) {\n    for x in p {}\n}";
+                    for n in self.names.keys() { quote!(#n); }\n    }\n}\nfn g(p: &HashSet<u8>) {\n    for x in p { quote!(#x); }\n}";
         assert_eq!(
             found(text),
             [("names".to_string(), 4), ("p".to_string(), 8)]
@@ -505,14 +568,14 @@ mod tests {
 
     #[test]
     fn lookups_sorting_and_other_maps_pass() {
-        let text = "fn a() { let m: HashMap<u8, u8> = x(); m.get(&1); m.contains_key(&2); }\n\
-                    fn b() { let m = HashMap::new(); let mut v: Vec<_> = m.iter().collect(); v.sort(); }\n\
-                    fn c() { let m: BTreeMap<u8, u8> = x(); for k in m.keys() {} }\n\
-                    fn d() { let m: HashMap<u8, u8, S> = x(); for k in m.keys() {} }\n\
-                    fn e() { let m: FxHashMap<u8, u8> = x(); for k in m.keys() {} }\n\
-                    fn f() { let m = HashMap::with_hasher(s); for k in m.keys() {} }\n\
-                    fn g() { let m: HashSet<u8> = x(); if m.iter().any(|x| *x > 1) {} }\n\
-                    fn h() { let m: HashSet<u8> = x(); let b: BTreeSet<_> = m.into_iter().collect(); }";
+        let text = "fn a() -> TokenStream { let m: HashMap<u8, u8> = x(); m.get(&1); m.contains_key(&2); }\n\
+                    fn b() -> TokenStream { let m = HashMap::new(); let mut v: Vec<_> = m.iter().collect(); v.sort(); }\n\
+                    fn c() -> TokenStream { let m: BTreeMap<u8, u8> = x(); for k in m.keys() {} }\n\
+                    fn d() -> TokenStream { let m: HashMap<u8, u8, S> = x(); for k in m.keys() {} }\n\
+                    fn e() -> TokenStream { let m: FxHashMap<u8, u8> = x(); for k in m.keys() {} }\n\
+                    fn f() -> TokenStream { let m = HashMap::with_hasher(s); for k in m.keys() {} }\n\
+                    fn g() -> TokenStream { let m: HashSet<u8> = x(); if m.iter().any(|x| *x > 1) {} }\n\
+                    fn h() -> TokenStream { let m: HashSet<u8> = x(); let b: BTreeSet<_> = m.into_iter().collect(); }";
         assert!(found(text).is_empty(), "{:?}", found(text));
     }
 
@@ -520,6 +583,21 @@ mod tests {
     fn a_field_name_declared_with_another_type_is_left_out() {
         let text = "struct A { items: HashSet<u8> }\nstruct B { items: Vec<u8> }\n\
                     fn f(b: &B) { for i in b.items.iter() {} }";
+        assert!(found(text).is_empty());
+    }
+
+    #[test]
+    fn fields_destructured_by_a_pattern_are_followed() {
+        let text = "enum Args { Pairs { specified: HashMap<String, Expr> } }\n\
+                    fn expand(args: Args) -> TokenStream {\n    match args {\n        \
+                    Args::Pairs { specified } => {\n            for (k, v) in &specified {}\n        }\n    }\n}";
+        assert_eq!(found(text), [("specified".to_string(), 5)]);
+    }
+
+    #[test]
+    fn iterations_outside_token_generating_functions_pass() {
+        let text = "fn check(args: &HashSet<String>) {\n    \
+                    let list: Vec<_> = args.iter().cloned().collect();\n    emit_error!(\"{:?}\", list);\n}";
         assert!(found(text).is_empty());
     }
 

@@ -401,11 +401,21 @@ impl<'a> Code<'a> {
 
     /// The body of the innermost function containing `offset`, or the whole file.
     pub fn enclosing_function(&self, offset: usize) -> Range<usize> {
+        self.innermost_function(offset)
+            .map_or(0..self.text.len(), |f| f.body.clone())
+    }
+
+    /// The whole innermost function (signature and body) containing `offset`, or the file.
+    pub fn enclosing_function_item(&self, offset: usize) -> Range<usize> {
+        self.innermost_function(offset)
+            .map_or(0..self.text.len(), |f| f.signature.start..f.body.end)
+    }
+
+    fn innermost_function(&self, offset: usize) -> Option<&Function> {
         self.functions
             .iter()
             .filter(|f| f.body.contains(&offset))
             .max_by_key(|f| f.body.start)
-            .map_or(0..self.text.len(), |f| f.body.clone())
     }
 
     /// The function whose signature (parameters, return type) contains `offset`.
