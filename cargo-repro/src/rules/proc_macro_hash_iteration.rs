@@ -163,7 +163,7 @@ fn unsorted_iterations(codes: &[Code]) -> Vec<(HashBinding, Iteration)> {
             }
         }
     }
-    found.sort_by(|a, b| (a.1.file, a.1.span.start).cmp(&(b.1.file, b.1.span.start)));
+    found.sort_by_key(|(_, iteration)| (iteration.file, iteration.span.start));
     found.dedup_by(|a, b| a.1 == b.1);
     found
 }
