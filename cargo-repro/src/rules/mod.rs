@@ -8,6 +8,7 @@ use crate::diag::{Finding, Level, Report, Summary, sort_findings};
 use crate::workspace::Workspace;
 
 pub mod archive_unnormalised;
+pub mod build_script_randomness;
 pub mod build_script_timestamp;
 pub mod build_script_unsorted_readdir;
 pub mod codegen_units;
@@ -52,6 +53,7 @@ pub struct Rule {
 /// Every rule, sorted by id (a test keeps it so).
 pub static RULES: &[&Rule] = &[
     &archive_unnormalised::RULE,
+    &build_script_randomness::RULE,
     &build_script_timestamp::RULE,
     &build_script_unsorted_readdir::RULE,
     &codegen_units::RULE,

@@ -48,6 +48,7 @@ fn json_output_has_the_documented_shape() {
             (
                 f["path"].as_str().unwrap().to_string(),
                 f["line"].as_u64(),
+                f["column"].as_u64(),
                 f["rule"].to_string(),
             )
         })

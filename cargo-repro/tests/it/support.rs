@@ -43,6 +43,7 @@ pub(crate) fn stderr(output: &Output) -> String {
 pub(crate) fn assert_snapshot(path: &Path, actual: &str) {
     snapbox::Assert::new()
         .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
+        .normalize_paths(false)
         .eq(actual.to_string(), snapbox::Data::read_from(path, None));
 }
 
