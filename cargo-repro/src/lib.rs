@@ -12,6 +12,7 @@ pub mod diag;
 pub mod exit_code;
 pub mod fix;
 pub mod known_crates;
+pub mod patch;
 pub mod rules;
 pub mod scan;
 pub mod workspace;

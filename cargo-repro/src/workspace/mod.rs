@@ -7,6 +7,7 @@ pub mod entry_points;
 pub mod git;
 pub mod graph;
 pub mod lockfile;
+pub mod patches;
 pub mod source_file;
 pub mod toml_file;
 
@@ -18,6 +19,7 @@ pub use entry_points::{EntryKind, EntryPoint};
 pub use git::GitStatus;
 pub use graph::{Graph, Package, Source};
 pub use lockfile::Lockfile;
+pub use patches::PatchedCrate;
 pub use source_file::SourceFile;
 pub use toml_file::TomlFile;
 
@@ -87,6 +89,10 @@ pub struct Workspace {
     /// Cargo's word that `Cargo.lock` does not satisfy the manifests.
     pub lockfile_stale: Option<String>,
     pub build_time_sources: Vec<BuildTimeSource>,
+    /// `vendor/patches.toml`, when present.
+    pub ledger: Option<crate::patch::ledger::Ledger>,
+    /// The root manifest's `[patch]` entries that point at a path.
+    pub patches: Vec<PatchedCrate>,
 }
 
 impl Workspace {
@@ -118,6 +124,8 @@ impl Workspace {
         let toolchain = find_toolchain(&root)?;
         let cargo_configs = find_cargo_configs(&root, &cargo_home)?;
         let entry_points = entry_points::discover(&root)?;
+        let ledger = patches::load_ledger(&root)?;
+        let patches = patches::path_patches(&root, &root_manifest);
 
         let mut graph_problem = None;
         let mut lockfile_stale = None;
@@ -169,6 +177,8 @@ impl Workspace {
             graph_problem,
             lockfile_stale,
             build_time_sources,
+            ledger,
+            patches,
         })
     }
 

@@ -1,0 +1,7 @@
+//! Vendored `[patch]` crates: the ledger, pristine upstream releases, trees, diffs and the
+//! edits that `cargo repro patch` makes.
+
+pub mod diff;
+pub mod ledger;
+pub mod pristine;
+pub mod tree;
