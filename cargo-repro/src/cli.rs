@@ -28,6 +28,148 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print the documentation of a rule.
     Explain(ExplainArgs),
+    /// Record, inspect and check vendored `[patch]` crates (ledger: vendor/patches.toml).
+    Patch(PatchArgs),
+    /// Install the git pre-commit hook that runs `check --pre-commit`.
+    Hook(HookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PatchArgs {
+    #[command(subcommand)]
+    pub command: PatchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatchCommand {
+    /// Vendor the pristine release of CRATE into vendor/CRATE and patch it in.
+    Add(PatchAddArgs),
+    /// Record an existing hand-made `[patch]` path entry in the ledger.
+    Adopt(PatchAdoptArgs),
+    /// Print the diff of the vendored tree against the pristine upstream release.
+    Diff(PatchCrateArgs),
+    /// Record an intended edit of the vendored tree (new diff and tree hash).
+    Refresh(PatchRefreshArgs),
+    /// One line per patch: crate, upstream version, files changed, status, reason.
+    List(PatchCommon),
+    /// Run the patch hygiene rules, with check's output formats and exit codes.
+    #[command(after_help = crate::exit_code::HELP)]
+    Check(PatchCheckArgs),
+    /// Remove the vendored tree, its `[patch]` entry and its ledger entry.
+    Remove(PatchCrateArgs),
+}
+
+/// Options every `patch` subcommand takes.
+#[derive(Clone, Debug, Args)]
+pub struct PatchCommon {
+    /// Path to the workspace's Cargo.toml (default: search from the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Do not access the network (the pristine crate must be in cargo's cache).
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// What the ledger says about a patch.
+#[derive(Clone, Debug, Default, Args)]
+pub struct PatchNotes {
+    /// Why the crate is patched.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// The upstream issue or pull request with the fix.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// A known-crates database id the patch resolves (repeatable; see `check`'s notes).
+    #[arg(long, value_name = "ID")]
+    pub resolves: Vec<String>,
+    /// When the patch can be removed.
+    #[arg(long, value_name = "TEXT")]
+    pub remove_when: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchAddArgs {
+    /// The crate to vendor, optionally with the locked version to take.
+    #[arg(value_name = "CRATE[@VERSION]")]
+    pub krate: String,
+    #[command(flatten)]
+    pub notes: PatchNotes,
+    #[command(flatten)]
+    pub common: PatchCommon,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchAdoptArgs {
+    /// The crate of the existing `[patch]` entry.
+    #[arg(value_name = "CRATE")]
+    pub krate: String,
+    #[command(flatten)]
+    pub notes: PatchNotes,
+    #[command(flatten)]
+    pub common: PatchCommon,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchRefreshArgs {
+    /// The patched crate.
+    #[arg(value_name = "CRATE")]
+    pub krate: String,
+    #[command(flatten)]
+    pub notes: PatchNotes,
+    #[command(flatten)]
+    pub common: PatchCommon,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchCrateArgs {
+    /// The patched crate.
+    #[arg(value_name = "CRATE")]
+    pub krate: String,
+    #[command(flatten)]
+    pub common: PatchCommon,
+}
+
+#[derive(Debug, Args)]
+pub struct PatchCheckArgs {
+    #[command(flatten)]
+    pub common: PatchCommon,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Coloring of human output (also CARGO_TERM_COLOR and NO_COLOR).
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+    /// Set a rule to deny; `--deny warnings` makes every warning fail.
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+    /// Set a rule to warn.
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+    /// Turn a rule off.
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    #[command(subcommand)]
+    pub command: HookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write .git/hooks/pre-commit running `cargo repro check --pre-commit`.
+    Install(HookInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// Path to the workspace's Cargo.toml (default: search from the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Replace a pre-commit hook that cargo-repro did not write.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::diag::Report;
+use crate::transaction::Transaction;
 use crate::workspace::{Workspace, source_file::io_reason};
 
 /// A file's new content.
@@ -171,60 +172,15 @@ fn installed_rustc_version(root: &Path) -> anyhow::Result<String> {
     Ok(version.to_string())
 }
 
-/// Writes every edit, or none: all temporary files are written first, then renamed into place.
+/// Writes every edit, or none: on any failure the files written so far are put back.
 pub fn apply(edits: &[Edit]) -> anyhow::Result<()> {
     for edit in edits {
-        if let Ok(meta) = std::fs::metadata(&edit.abs_path)
-            && meta.permissions().readonly()
-        {
-            anyhow::bail!(
-                "{}: file is read-only; make it writable to apply fixes",
-                edit.display_path
-            );
-        }
+        Transaction::ensure_writable(&edit.abs_path, &edit.display_path)?;
     }
-    let mut temps: Vec<PathBuf> = Vec::new();
-    let cleanup = |temps: &[PathBuf]| {
-        for temp in temps {
-            let _ = std::fs::remove_file(temp);
-        }
-    };
+    let mut transaction = Transaction::new();
     for edit in edits {
-        let name = edit
-            .abs_path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("file");
-        let temp = edit
-            .abs_path
-            .with_file_name(format!(".{name}.cargo-repro.tmp"));
-        let written =
-            std::fs::write(&temp, &edit.new_text).and_then(|()| {
-                match std::fs::metadata(&edit.abs_path) {
-                    Ok(meta) => std::fs::set_permissions(&temp, meta.permissions()),
-                    Err(_) => Ok(()),
-                }
-            });
-        if let Err(error) = written {
-            let _ = std::fs::remove_file(&temp);
-            cleanup(&temps);
-            anyhow::bail!(
-                "cannot write {}: {}; nothing was changed",
-                edit.display_path,
-                io_reason(&error)
-            );
-        }
-        temps.push(temp);
+        transaction.write_file(&edit.abs_path, &edit.display_path, edit.new_text.as_bytes())?;
     }
-    for (edit, temp) in edits.iter().zip(&temps) {
-        if let Err(error) = std::fs::rename(temp, &edit.abs_path) {
-            cleanup(&temps);
-            anyhow::bail!(
-                "cannot replace {}: {}",
-                edit.display_path,
-                io_reason(&error)
-            );
-        }
-    }
+    transaction.commit();
     Ok(())
 }

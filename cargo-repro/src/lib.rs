@@ -15,6 +15,7 @@ pub mod known_crates;
 pub mod patch;
 pub mod rules;
 pub mod scan;
+pub mod transaction;
 pub mod workspace;
 
 use std::ffi::OsString;
@@ -50,6 +51,8 @@ pub fn main_with_args(mut args: Vec<OsString>) -> u8 {
         Command::Check(args) => cmd::check::run(args, &mut out, &mut err),
         Command::Rules(args) => cmd::rules::run(args, &mut out),
         Command::Explain(args) => cmd::explain::run(args, &mut out),
+        Command::Patch(args) => cmd::patch::run(&args.command, &mut out, &mut err),
+        Command::Hook(args) => cmd::hook::run(&args.command, &mut err),
     };
     let _ = out.flush();
     match result {

@@ -15,6 +15,21 @@ pub fn run(
     out: &mut dyn std::io::Write,
     err: &mut dyn std::io::Write,
 ) -> anyhow::Result<u8> {
+    let selection = if args.pre_commit {
+        Selection::PreCommit
+    } else {
+        Selection::All
+    };
+    run_selected(args, selection, out, err)
+}
+
+/// [`run`] with an explicit rule selection (`patch check` runs the patch rules).
+pub fn run_selected(
+    args: &CheckArgs,
+    selection: Selection,
+    out: &mut dyn std::io::Write,
+    err: &mut dyn std::io::Write,
+) -> anyhow::Result<u8> {
     let options = LoadOptions {
         manifest_path: args.manifest_path.clone(),
         offline: args.offline,
@@ -26,12 +41,6 @@ pub fn run(
         allow: args.allow.clone(),
         only: args.only.clone(),
     };
-    let selection = if args.pre_commit {
-        Selection::PreCommit
-    } else {
-        Selection::All
-    };
-
     let mut report = audit(&options, &overrides, selection)?;
     if args.fix {
         let workspace = Workspace::load(&options)?;
@@ -71,9 +80,17 @@ pub fn audit(
     overrides: &CliOverrides,
     selection: Selection,
 ) -> anyhow::Result<Report> {
-    let workspace = Workspace::load(options)?;
-    let config = Config::load(&workspace, overrides)?;
-    Ok(rules::run(&workspace, &config, selection))
+    audit_workspace(&Workspace::load(options)?, overrides, selection)
+}
+
+/// Runs the rules on a loaded workspace with its configuration.
+pub fn audit_workspace(
+    workspace: &Workspace,
+    overrides: &CliOverrides,
+    selection: Selection,
+) -> anyhow::Result<Report> {
+    let config = Config::load(workspace, overrides)?;
+    Ok(rules::run(workspace, &config, selection))
 }
 
 /// `--color`, then `CARGO_TERM_COLOR`, then `NO_COLOR`, then whether stdout is a terminal.

@@ -2,4 +2,6 @@
 
 pub mod check;
 pub mod explain;
+pub mod hook;
+pub mod patch;
 pub mod rules;

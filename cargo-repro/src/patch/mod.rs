@@ -3,5 +3,6 @@
 
 pub mod diff;
 pub mod ledger;
+pub mod manifest_edit;
 pub mod pristine;
 pub mod tree;

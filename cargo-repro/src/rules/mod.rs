@@ -82,8 +82,23 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 /// Which rules to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Selection {
+    /// Every rule (`check`).
     All,
+    /// Lockfile and patch hygiene (`check --pre-commit`).
     PreCommit,
+    /// The `patch-*` rules (`patch check`).
+    Patch,
+}
+
+impl Selection {
+    /// Whether the selection includes a rule.
+    pub fn includes(self, rule: &Rule) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::PreCommit => rule.pre_commit,
+            Selection::Patch => rule.id.starts_with("patch-"),
+        }
+    }
 }
 
 /// Runs the selected rules and applies the configuration: levels, exceptions, `--deny warnings`.
@@ -94,7 +109,7 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
     // `--only unused-exception` those rules run silently (their findings are not shown).
     let judge_exceptions = config.level_of(&unused_exception::RULE) != Level::Allow;
     for rule in RULES {
-        if selection == Selection::PreCommit && !rule.pre_commit {
+        if !selection.includes(rule) {
             continue;
         }
         if rule.id == unused_exception::RULE.id {

@@ -169,7 +169,7 @@ fn fix_on_a_read_only_file_changes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: Cargo.toml: file is read-only; make it writable to apply fixes\n"
+        "error: Cargo.toml: file is read-only; make it writable and run the command again\n"
     );
     assert_eq!(std::fs::read_to_string(&manifest).unwrap(), MANIFEST);
     assert_eq!(

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod registry;
 mod support;
 
 mod bad_input;
@@ -8,4 +9,5 @@ mod config;
 mod docs;
 mod fix;
 mod git_state;
+mod patch;
 mod rules;
