@@ -32,12 +32,12 @@ impl Transaction {
 
     /// Fails, changing nothing, when a file cannot be replaced (read-only).
     pub fn ensure_writable(path: &Path, display: &str) -> anyhow::Result<()> {
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().readonly() {
-                anyhow::bail!(
-                    "{display}: file is read-only; make it writable and run the command again"
-                );
-            }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().readonly()
+        {
+            anyhow::bail!(
+                "{display}: file is read-only; make it writable and run the command again"
+            );
         }
         Ok(())
     }

@@ -38,12 +38,13 @@ fn install(args: &HookInstallArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
         .join(String::from_utf8_lossy(&hooks.stdout).trim());
     let hook = hooks_dir.join("pre-commit");
     let shown = ".git/hooks/pre-commit";
-    if let Ok(existing) = std::fs::read_to_string(&hook) {
-        if !existing.contains(MARKER) && !args.force {
-            anyhow::bail!(
-                "{shown} exists and was not written by cargo-repro; pass --force to replace it"
-            );
-        }
+    if let Ok(existing) = std::fs::read_to_string(&hook)
+        && !existing.contains(MARKER)
+        && !args.force
+    {
+        anyhow::bail!(
+            "{shown} exists and was not written by cargo-repro; pass --force to replace it"
+        );
     }
     std::fs::create_dir_all(&hooks_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the git hooks directory: {}", io_reason(&e)))?;

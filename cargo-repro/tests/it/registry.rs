@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 /// A crate to publish into the local registry.
-pub struct FakeCrate<'a> {
+pub(crate) struct FakeCrate<'a> {
     pub name: &'a str,
     pub version: &'a str,
     /// `(dependency, requirement)` pairs.
@@ -16,7 +16,7 @@ pub struct FakeCrate<'a> {
 }
 
 /// Builds `.crate` bytes: a gzipped tar of `name-version/{Cargo.toml,src/lib.rs}`, deterministic.
-pub fn crate_bytes(krate: &FakeCrate<'_>) -> Vec<u8> {
+pub(crate) fn crate_bytes(krate: &FakeCrate<'_>) -> Vec<u8> {
     let mut manifest = format!(
         "[package]\nname = \"{}\"\nversion = \"{}\"\nedition = \"2021\"\n\n[dependencies]\n",
         krate.name, krate.version
@@ -57,7 +57,7 @@ fn index_path(name: &str) -> String {
 }
 
 /// Writes `registry/` (crates and index) and `.cargo/config.toml` into `workspace`.
-pub fn publish(workspace: &Path, crates: &[FakeCrate<'_>]) {
+pub(crate) fn publish(workspace: &Path, crates: &[FakeCrate<'_>]) {
     let registry = workspace.join("registry");
     for krate in crates {
         let bytes = crate_bytes(krate);
@@ -99,12 +99,12 @@ pub fn publish(workspace: &Path, crates: &[FakeCrate<'_>]) {
 }
 
 /// The private `CARGO_HOME` of a test workspace.
-pub fn cargo_home(workspace: &Path) -> PathBuf {
+pub(crate) fn cargo_home(workspace: &Path) -> PathBuf {
     workspace.join("cargo-home")
 }
 
 /// Runs `cargo ARGS` offline in `dir` with the private `CARGO_HOME`.
-pub fn cargo(dir: &Path, args: &[&str]) {
+pub(crate) fn cargo(dir: &Path, args: &[&str]) {
     let out = std::process::Command::new("cargo")
         .args(args)
         .arg("--offline")
@@ -120,7 +120,7 @@ pub fn cargo(dir: &Path, args: &[&str]) {
 }
 
 /// Runs `cargo-repro repro ARGS` in `dir` with the private `CARGO_HOME`.
-pub fn repro(dir: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn repro(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
         .arg("repro")
         .args(args)
@@ -133,7 +133,7 @@ pub fn repro(dir: &Path, args: &[&str]) -> std::process::Output {
 
 /// The i18n-embed-fl 0.9 case: `app` depends on `age = "0.11"`, which depends on
 /// `i18n-embed-fl = "0.9"`; age 0.12.0 moved to the fixed i18n-embed-fl 0.10.0.
-pub fn i18n_workspace(dir: &Path) {
+pub(crate) fn i18n_workspace(dir: &Path) {
     let buggy = "//! Fake i18n-embed-fl.\n\npub fn fl(args: &[(&str, &str)]) -> String {\n    // upstream 0.9: arguments in HashMap order\n    let map: std::collections::HashMap<_, _> = args.iter().copied().collect();\n    map.iter().map(|(k, v)| format!(\"{k}={v}\")).collect::<Vec<_>>().join(\",\")\n}\n";
     let fixed = "//! Fake i18n-embed-fl.\n\npub fn fl(args: &[(&str, &str)]) -> String {\n    let mut args = args.to_vec();\n    args.sort();\n    args.iter().map(|(k, v)| format!(\"{k}={v}\")).collect::<Vec<_>>().join(\",\")\n}\n";
     publish(
@@ -181,7 +181,7 @@ pub fn i18n_workspace(dir: &Path) {
 }
 
 /// The pristine i18n-embed-fl 0.9.4 `src/lib.rs`.
-pub fn pristine_lib(dir: &Path) -> String {
+pub(crate) fn pristine_lib(dir: &Path) -> String {
     let bytes = std::fs::read(dir.join("registry/i18n-embed-fl-0.9.4.crate")).unwrap();
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
     for entry in archive.entries().unwrap() {
