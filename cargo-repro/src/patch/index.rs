@@ -3,8 +3,9 @@
 //! Three places are read, following cargo's source replacement for `crates-io`:
 //! - a directory source (`[source.X] directory = "…"`): each `<name>-<version>/Cargo.toml`;
 //! - a local registry (`[source.X] local-registry = "…"`): `index/` files of JSON lines;
-//! - without replacement, cargo's index cache `$CARGO_HOME/registry/index/*/cache/…/<name>`:
-//!   a binary header, then NUL-separated version strings and JSON lines.
+//! - otherwise cargo's index cache `$CARGO_HOME/registry/index/<host>-<hash>/cache/…/<name>`
+//!   (crates.io's, or the replacing registry's host): a binary header, then NUL-separated
+//!   version strings and JSON lines.
 //!
 //! Only the crates asked for are read, so loading stays cheap.
 
@@ -147,6 +148,7 @@ pub fn lock_dependents<'a>(
 /// Follows `[source.crates-io] replace-with` through the cargo configs (nearest first).
 fn find_place(cargo_home: &Path, cargo_configs: &[TomlFile]) -> Option<Place> {
     let mut current = "crates-io".to_string();
+    let mut registry_host = None;
     for _ in 0..8 {
         let Some((config, table)) = cargo_configs.iter().find_map(|config| {
             let table = config.get(&["source", &current])?.as_table_like()?;
@@ -171,20 +173,38 @@ fn find_place(cargo_home: &Path, cargo_configs: &[TomlFile]) -> Option<Place> {
         if let Some(dir) = table.get("local-registry").and_then(|d| d.as_str()) {
             return Some(Place::LocalRegistry(base.join(dir)));
         }
+        if let Some(url) = table.get("registry").and_then(|d| d.as_str()) {
+            registry_host = Some(host_of(url));
+        }
         break;
     }
-    let crates_io = current == "crates-io";
+    // Cargo names a registry's index directory `<host>-<hash>`.
+    let prefixes = match registry_host {
+        Some(host) => vec![format!("{host}-")],
+        None => vec!["index.crates.io-".to_string(), "github.com-".to_string()],
+    };
     let caches: Vec<PathBuf> = read_dir_sorted(&cargo_home.join("registry").join("index"))
         .unwrap_or_default()
         .into_iter()
         .filter(|dir| {
             let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            !crates_io || name.starts_with("index.crates.io-") || name.starts_with("github.com-")
+            prefixes
+                .iter()
+                .any(|prefix| name.starts_with(prefix.as_str()))
         })
         .map(|dir| dir.join("cache"))
         .filter(|dir| dir.is_dir())
         .collect();
     (!caches.is_empty()).then_some(Place::Caches(caches))
+}
+
+/// The host of a registry URL (`sparse+https://host/…` gives `host`).
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The path of a crate's file in an index: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…` (lowercase).
@@ -336,6 +356,22 @@ fn manifest_release(text: &str, name: &str) -> Option<Release> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn registry_hosts() {
+        assert_eq!(
+            host_of("sparse+https://index.crates.io/"),
+            "index.crates.io"
+        );
+        assert_eq!(
+            host_of("https://github.com/rust-lang/crates.io-index"),
+            "github.com"
+        );
+        assert_eq!(
+            host_of("sparse+https://mirror.example:8080/x/"),
+            "mirror.example"
+        );
+    }
 
     #[test]
     fn index_paths_follow_cargo() {
