@@ -2,6 +2,7 @@
 //! edits that `cargo repro patch` makes.
 
 pub mod diff;
+pub mod index;
 pub mod ledger;
 pub mod manifest_edit;
 pub mod pristine;

@@ -193,9 +193,38 @@ fn notes(
             entry.verification
         ));
     }
+    if let Some(note) = ledger_note(workspace, entry, package) {
+        notes.push(note);
+    }
     notes.push(format!("upstream: {}", entry.upstream.join(", ")));
     notes.push(format!("database entry: {}", entry.id));
     notes
+}
+
+/// For a vendored patch: whether the ledger records it as resolving this database entry.
+fn ledger_note(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
+    if package.source != Source::Path || !patches_crates_io(workspace, &package.name) {
+        return None;
+    }
+    let recorded = workspace
+        .ledger
+        .as_ref()
+        .and_then(|ledger| ledger.entries.get(&package.name));
+    Some(match recorded {
+        Some(recorded) if recorded.resolves.contains(&entry.id) => {
+            format!("the ledger records this patch as resolving {}", entry.id)
+        }
+        Some(_) => format!(
+            "the ledger does not list {} in `resolves` for this patch; add it with `cargo repro \
+             patch refresh`",
+            entry.id
+        ),
+        None => format!(
+            "the ledger does not record this patch, so nothing says it resolves {}; record it \
+             with `cargo repro patch adopt {}`",
+            entry.id, package.name
+        ),
+    })
 }
 
 /// `a@1.0.0, b@2.0.0`.

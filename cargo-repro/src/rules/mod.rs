@@ -19,6 +19,12 @@ pub mod incremental_release;
 pub mod known_nondeterministic_crate;
 pub mod lockfile_missing;
 pub mod lockfile_stale;
+pub mod patch_drift;
+pub mod patch_obsolete;
+pub mod patch_undocumented;
+pub mod patch_unrecorded;
+pub mod patch_unused;
+pub mod patch_version_mismatch;
 pub mod path_dep_outside_workspace;
 pub mod proc_macro_hash_iteration;
 pub mod rustflags_override;
@@ -64,6 +70,12 @@ pub static RULES: &[&Rule] = &[
     &known_nondeterministic_crate::RULE,
     &lockfile_missing::RULE,
     &lockfile_stale::RULE,
+    &patch_drift::RULE,
+    &patch_obsolete::RULE,
+    &patch_undocumented::RULE,
+    &patch_unrecorded::RULE,
+    &patch_unused::RULE,
+    &patch_version_mismatch::RULE,
     &path_dep_outside_workspace::RULE,
     &proc_macro_hash_iteration::RULE,
     &rustflags_override::RULE,

@@ -93,6 +93,9 @@ pub struct Workspace {
     pub ledger: Option<crate::patch::ledger::Ledger>,
     /// The root manifest's `[patch]` entries that point at a path.
     pub patches: Vec<PatchedCrate>,
+    /// The local registry index, read for the patched crates and their dependents only (empty
+    /// when there are no patches).
+    pub registry_index: crate::patch::index::LocalIndex,
 }
 
 impl Workspace {
@@ -126,6 +129,13 @@ impl Workspace {
         let entry_points = entry_points::discover(&root)?;
         let ledger = patches::load_ledger(&root)?;
         let patches = patches::path_patches(&root, &root_manifest);
+        let registry_index = load_registry_index(
+            &root,
+            &cargo_home,
+            &cargo_configs,
+            lockfile.as_ref(),
+            &patches,
+        );
 
         let mut graph_problem = None;
         let mut lockfile_stale = None;
@@ -179,6 +189,7 @@ impl Workspace {
             build_time_sources,
             ledger,
             patches,
+            registry_index,
         })
     }
 
@@ -206,6 +217,36 @@ impl Workspace {
             .iter()
             .filter(move |s| s.package == package)
     }
+}
+
+/// The local index entries of the patched crates and of the packages that depend on them.
+fn load_registry_index(
+    root: &Path,
+    cargo_home: &Path,
+    cargo_configs: &[TomlFile],
+    lockfile: Option<&Lockfile>,
+    patches: &[PatchedCrate],
+) -> crate::patch::index::LocalIndex {
+    if patches.is_empty() {
+        return crate::patch::index::LocalIndex::default();
+    }
+    let mut names: Vec<String> = patches.iter().map(|p| p.package.clone()).collect();
+    if let Some(lockfile) = lockfile {
+        for patch in patches {
+            for locked in lockfile
+                .packages
+                .iter()
+                .filter(|p| p.name == patch.package && p.source.is_none())
+            {
+                names.extend(
+                    crate::patch::index::lock_dependents(lockfile, &locked.name, &locked.version)
+                        .filter(|d| d.source.is_some())
+                        .map(|d| d.name.clone()),
+                );
+            }
+        }
+    }
+    crate::patch::index::LocalIndex::load(root, cargo_home, cargo_configs, &names)
 }
 
 enum MetadataError {
