@@ -87,7 +87,12 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         let mut pre_commit = check.to_vec();
         pre_commit.insert(3, "--pre-commit".into());
         let (_, pre_commit_times) = alternate(&metadata, &pre_commit, options.runs)?;
-        rows.push((total, median(metadata_times), median(check_times), median(pre_commit_times)));
+        rows.push((
+            total,
+            median(metadata_times),
+            median(check_times),
+            median(pre_commit_times),
+        ));
     }
     let mut table = String::from(
         "| packages | cargo metadata (median) | cargo repro check (median) | ratio | audit's own work | check --pre-commit (median) |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n",

@@ -77,7 +77,7 @@ mod tests {
         );
         assert_eq!(
             remove_patch(&added, "Cargo.toml", "crates-io", "i18n-embed-fl").unwrap(),
-            format!("{text}\n")
+            text
         );
         let two = add_patch(&added, "Cargo.toml", "other", "vendor/other").unwrap();
         assert_eq!(

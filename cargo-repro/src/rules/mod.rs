@@ -113,10 +113,40 @@ impl Selection {
     }
 }
 
+/// Runs each rule's check on a share of the threads; results come back in rule order.
+fn check_in_parallel(workspace: &Workspace, planned: &[(&Rule, Level)]) -> Vec<Vec<Finding>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = planned.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = planned
+            .chunks(chunk)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(rule, _)| {
+                            let mut found = Vec::new();
+                            (rule.check)(workspace, &mut found);
+                            found
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a rule panicked"))
+            .collect()
+    })
+}
+
 /// Runs the selected rules and applies the configuration: levels, exceptions, `--deny warnings`.
 pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Report {
     let mut findings = Vec::new();
     let mut ran = Vec::new();
+    let mut planned: Vec<(&Rule, Level)> = Vec::new();
     // `unused-exception` can only judge an exception if the rule it names has run; under
     // `--only unused-exception` those rules run silently (their findings are not shown).
     let judge_exceptions = config.level_of(&unused_exception::RULE) != Level::Allow;
@@ -140,8 +170,10 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
             continue;
         }
         ran.push(rule.id);
-        let mut found = Vec::new();
-        (rule.check)(workspace, &mut found);
+        planned.push((*rule, level));
+    }
+    for ((rule, level), found) in planned.iter().zip(check_in_parallel(workspace, &planned)) {
+        let (rule, level) = (*rule, *level);
         for mut finding in found {
             debug_assert_eq!(finding.rule, rule.id, "a rule reports under its own id");
             finding.level = match (level, finding.mitigated) {

@@ -329,16 +329,40 @@ pub fn generic_arg_count(code: &str, open: usize) -> usize {
     count
 }
 
+/// The scanning index of a file, computed once per file and shared by every rule.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The file's text with comments and literal contents blanked.
+    text: String,
+    /// Every `{…}` block, sorted by start.
+    blocks: Vec<Range<usize>>,
+    /// Every function: its signature (from `fn` to the body) and its body.
+    functions: Vec<Function>,
+}
+
+impl Prepared {
+    fn new(source: &str) -> Prepared {
+        let text = blank_comments_and_literals(source);
+        let blocks = brace_blocks(&text);
+        let functions = functions(&text, &blocks);
+        Prepared {
+            text,
+            blocks,
+            functions,
+        }
+    }
+}
+
 /// A source file prepared for scanning.
 #[derive(Debug)]
 pub struct Code<'a> {
     pub file: &'a SourceFile,
     /// The file's text with comments and literal contents blanked.
-    pub text: String,
+    pub text: &'a str,
     /// Every `{…}` block, sorted by start.
-    blocks: Vec<Range<usize>>,
+    blocks: &'a [Range<usize>],
     /// Every function: its signature (from `fn` to the body) and its body.
-    functions: Vec<Function>,
+    functions: &'a [Function],
 }
 
 /// A function item or method found in the code.
@@ -351,16 +375,14 @@ pub struct Function {
 }
 
 impl<'a> Code<'a> {
-    /// Blanks the file and indexes its blocks and functions.
+    /// The file's scanning index (blanked text, blocks, functions), computed on first use.
     pub fn new(file: &'a SourceFile) -> Code<'a> {
-        let text = blank_comments_and_literals(&file.text);
-        let blocks = brace_blocks(&text);
-        let functions = functions(&text, &blocks);
+        let prepared = file.scan_cache.get_or_init(|| Prepared::new(&file.text));
         Code {
             file,
-            text,
-            blocks,
-            functions,
+            text: &prepared.text,
+            blocks: &prepared.blocks,
+            functions: &prepared.functions,
         }
     }
 

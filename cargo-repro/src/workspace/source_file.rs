@@ -15,6 +15,8 @@ pub struct SourceFile {
     /// The whole text.
     pub text: String,
     line_starts: Vec<usize>,
+    /// The heuristic rules' scanning index, computed once (see `scan::Code`).
+    pub scan_cache: std::sync::OnceLock<crate::scan::Prepared>,
 }
 
 impl SourceFile {
@@ -27,6 +29,7 @@ impl SourceFile {
             abs_path,
             text,
             line_starts,
+            scan_cache: std::sync::OnceLock::new(),
         }
     }
 
