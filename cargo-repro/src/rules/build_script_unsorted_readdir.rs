@@ -150,9 +150,9 @@ fn is_sorted_later(code: &Code, at: usize) -> bool {
 /// True when the listing is only counted or tested (`read_dir(d)?.count()`, `.is_ok()`).
 fn is_order_insensitive(code: &Code, after_name: usize) -> bool {
     let call_end =
-        matching_close(&code.text, skip_whitespace(&code.text, after_name)).unwrap_or(after_name);
+        matching_close(code.text, skip_whitespace(code.text, after_name)).unwrap_or(after_name);
     let chain_start = match code.next_byte(call_end) {
-        Some(b'?') => skip_whitespace(&code.text, call_end) + 1,
+        Some(b'?') => skip_whitespace(code.text, call_end) + 1,
         _ => call_end,
     };
     let (_, methods) = code.method_chain(chain_start);

@@ -206,10 +206,10 @@ fn typed_declarations(code: &Code) -> Vec<TypedDeclaration> {
         if !single_colon {
             continue;
         }
-        if let Some((name, _)) = ident_before(&code.text, i) {
+        if let Some((name, _)) = ident_before(code.text, i) {
             out.push(TypedDeclaration {
                 name,
-                type_start: skip_whitespace(&code.text, i + 1),
+                type_start: skip_whitespace(code.text, i + 1),
             });
         }
     }
@@ -236,12 +236,12 @@ fn looks_like_type(code: &Code, start: usize) -> bool {
 fn hash_kind_of_type(code: &Code, start: usize) -> Option<&'static str> {
     let mut at = start;
     loop {
-        at = skip_whitespace(&code.text, at);
+        at = skip_whitespace(code.text, at);
         let rest = &code.text[at..];
         if rest.starts_with('&') {
             at += 1;
         } else if rest.starts_with('\'') {
-            at = ident_after(&code.text, at + 1).map_or(at + 1, |(r, _)| r.end);
+            at = ident_after(code.text, at + 1).map_or(at + 1, |(r, _)| r.end);
         } else if rest.starts_with("mut ") {
             at += 3;
         } else {
@@ -250,18 +250,18 @@ fn hash_kind_of_type(code: &Code, start: usize) -> Option<&'static str> {
     }
     let (name_end, last) = last_path_segment(code, at)?;
     let kind = hash_kind(code, last)?;
-    let open = skip_whitespace(&code.text, name_end);
+    let open = skip_whitespace(code.text, name_end);
     let default_arg_count = if kind == "HashMap" { 2 } else { 1 };
     let has_custom_hasher = code.text[open..].starts_with('<')
-        && generic_arg_count(&code.text, open) > default_arg_count;
+        && generic_arg_count(code.text, open) > default_arg_count;
     (!has_custom_hasher).then_some(kind)
 }
 
 /// The end and text of the last segment of the path starting at `start` (`a::b::C` → `C`).
 fn last_path_segment<'c>(code: &'c Code, start: usize) -> Option<(usize, &'c str)> {
-    let (mut range, mut name) = ident_after(&code.text, start)?;
+    let (mut range, mut name) = ident_after(code.text, start)?;
     while code.text[range.end..].starts_with("::") {
-        match ident_after(&code.text, range.end + 2) {
+        match ident_after(code.text, range.end + 2) {
             Some(next) => (range, name) = next,
             None => break,
         }
@@ -287,7 +287,7 @@ fn inferred_declarations(code: &Code) -> Vec<(Range<usize>, &'static str)> {
         for at in code.find_word(kind) {
             let after = at + kind.len();
             let constructed = code.text[after..].starts_with("::")
-                && ident_after(&code.text, after + 2)
+                && ident_after(code.text, after + 2)
                     .is_some_and(|(_, c)| CONSTRUCTORS.contains(&c));
             let collected =
                 collect_turbofish_names(code, at) && hash_kind_of_type(code, at) == Some(kind);
@@ -310,14 +310,14 @@ fn inferred_declarations(code: &Code) -> Vec<(Range<usize>, &'static str)> {
 fn collect_turbofish_names(code: &Code, at: usize) -> bool {
     let before = code.text[..path_start(code, at)].trim_end();
     before.ends_with("::<")
-        && ident_before(&code.text, before.len() - 3).is_some_and(|(_, w)| w == "collect")
+        && ident_before(code.text, before.len() - 3).is_some_and(|(_, w)| w == "collect")
 }
 
 /// Where the path ending with the segment at `at` starts (`std::collections::HashMap`).
 fn path_start(code: &Code, at: usize) -> usize {
     let mut start = at;
     while code.text[..start].ends_with("::") {
-        match ident_before(&code.text, start - 2) {
+        match ident_before(code.text, start - 2) {
             Some((range, _)) if range.end == start - 2 => start = range.start,
             _ => break,
         }
@@ -327,14 +327,14 @@ fn path_start(code: &Code, at: usize) -> usize {
 
 /// For a value starting at `value`, the name of `let [mut] name = value`.
 fn let_name_before_value(code: &Code, value: usize) -> Option<Range<usize>> {
-    let equals = skip_whitespace_back(&code.text, value);
+    let equals = skip_whitespace_back(code.text, value);
     let bytes = code.text.as_bytes();
     let is_assignment =
         equals > 1 && bytes[equals - 1] == b'=' && !b"=!<>+-*/%&|^".contains(&bytes[equals - 2]);
     if !is_assignment {
         return None;
     }
-    let (name, _) = ident_before(&code.text, equals - 1)?;
+    let (name, _) = ident_before(code.text, equals - 1)?;
     is_let_binding(code, name.start).then_some(name)
 }
 
@@ -353,13 +353,13 @@ fn let_name_of_statement(code: &Code, at: usize) -> Option<Range<usize>> {
             _ => {}
         }
     }
-    let (keyword, word) = ident_after(&code.text, i + 1)?;
+    let (keyword, word) = ident_after(code.text, i + 1)?;
     if word != "let" {
         return None;
     }
-    let (mut name, mut word) = ident_after(&code.text, keyword.end)?;
+    let (mut name, mut word) = ident_after(code.text, keyword.end)?;
     if word == "mut" {
-        (name, word) = ident_after(&code.text, name.end)?;
+        (name, word) = ident_after(code.text, name.end)?;
     }
     let _ = word;
     Some(name)
@@ -367,10 +367,10 @@ fn let_name_of_statement(code: &Code, at: usize) -> Option<Range<usize>> {
 
 /// True when the name at `name_start` is bound by `let` or `let mut`.
 fn is_let_binding(code: &Code, name_start: usize) -> bool {
-    match ident_before(&code.text, name_start) {
+    match ident_before(code.text, name_start) {
         Some((_, "let")) => true,
         Some((range, "mut")) => {
-            ident_before(&code.text, range.start).is_some_and(|(_, w)| w == "let")
+            ident_before(code.text, range.start).is_some_and(|(_, w)| w == "let")
         }
         _ => false,
     }
@@ -489,8 +489,8 @@ fn is_order_insensitive_chain(code: &Code, chain: &Range<usize>, methods: &[&str
 fn receiver_start(code: &Code, at: usize) -> usize {
     let mut start = at;
     while code.previous_byte(start) == Some(b'.') {
-        let dot = skip_whitespace_back(&code.text, start) - 1;
-        match ident_before(&code.text, dot) {
+        let dot = skip_whitespace_back(code.text, start) - 1;
+        match ident_before(code.text, dot) {
             Some((range, _)) => start = range.start,
             None => break,
         }
@@ -500,15 +500,15 @@ fn receiver_start(code: &Code, at: usize) -> usize {
 
 /// True when the expression at `at` follows `in`, `in &` or `in &mut`.
 fn is_for_loop_source(code: &Code, at: usize) -> bool {
-    let mut before = skip_whitespace_back(&code.text, at);
+    let mut before = skip_whitespace_back(code.text, at);
     if code.text[..before].ends_with("mut") {
-        before = skip_whitespace_back(&code.text, before - 3);
+        before = skip_whitespace_back(code.text, before - 3);
     }
     if code.text[..before].ends_with('&') {
         before -= 1;
     }
-    ident_before(&code.text, before).is_some_and(|(range, word)| {
-        word == "in" && range.end == skip_whitespace_back(&code.text, before)
+    ident_before(code.text, before).is_some_and(|(range, word)| {
+        word == "in" && range.end == skip_whitespace_back(code.text, before)
     })
 }
 

@@ -388,7 +388,7 @@ impl<'a> Code<'a> {
 
     /// Offsets of `word` on identifier boundaries.
     pub fn find_word(&self, word: &str) -> Vec<usize> {
-        find_word(&self.text, word)
+        find_word(self.text, word)
     }
 
     /// Offsets of calls `word(…)` (whitespace allowed before the parenthesis), leaving out
@@ -397,7 +397,7 @@ impl<'a> Code<'a> {
         self.find_word(word)
             .into_iter()
             .filter(|&at| self.next_byte(at + word.len()) == Some(b'('))
-            .filter(|&at| ident_before(&self.text, at).is_none_or(|(_, word)| word != "fn"))
+            .filter(|&at| ident_before(self.text, at).is_none_or(|(_, word)| word != "fn"))
             .collect()
     }
 
@@ -405,13 +405,13 @@ impl<'a> Code<'a> {
     pub fn next_byte(&self, from: usize) -> Option<u8> {
         self.text
             .as_bytes()
-            .get(skip_whitespace(&self.text, from))
+            .get(skip_whitespace(self.text, from))
             .copied()
     }
 
     /// The last non-whitespace byte before `before`.
     pub fn previous_byte(&self, before: usize) -> Option<u8> {
-        let end = skip_whitespace_back(&self.text, before);
+        let end = skip_whitespace_back(self.text, before);
         end.checked_sub(1).map(|i| self.text.as_bytes()[i])
     }
 
@@ -461,7 +461,7 @@ impl<'a> Code<'a> {
         let extern_crates = self
             .find_word("extern")
             .into_iter()
-            .filter(|&at| ident_after(&self.text, at + 6).is_some_and(|(_, w)| w == "crate"));
+            .filter(|&at| ident_after(self.text, at + 6).is_some_and(|(_, w)| w == "crate"));
         self.find_word("use")
             .into_iter()
             .chain(extern_crates)
@@ -487,26 +487,26 @@ impl<'a> Code<'a> {
         let mut calls = Vec::new();
         let mut at = from;
         loop {
-            let dot = skip_whitespace(&self.text, at);
+            let dot = skip_whitespace(self.text, at);
             if bytes.get(dot) != Some(&b'.') {
                 break;
             }
-            let Some((name_range, name)) = ident_after(&self.text, dot + 1) else {
+            let Some((name_range, name)) = ident_after(self.text, dot + 1) else {
                 break;
             };
             let mut end = name_range.end;
-            let mut next = skip_whitespace(&self.text, end);
+            let mut next = skip_whitespace(self.text, end);
             if self.text[next..].starts_with("::<") {
-                match matching_close(&self.text, next + 2) {
+                match matching_close(self.text, next + 2) {
                     Some(close) => {
                         end = close;
-                        next = skip_whitespace(&self.text, close);
+                        next = skip_whitespace(self.text, close);
                     }
                     None => break,
                 }
             }
             if bytes.get(next) == Some(&b'(') {
-                end = matching_close(&self.text, next).unwrap_or(self.text.len());
+                end = matching_close(self.text, next).unwrap_or(self.text.len());
             }
             calls.push((name, dot..end));
             at = end;
