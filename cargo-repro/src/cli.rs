@@ -133,21 +133,10 @@ pub struct PatchCrateArgs {
 pub struct PatchCheckArgs {
     #[command(flatten)]
     pub common: PatchCommon,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Coloring of human output (also CARGO_TERM_COLOR and NO_COLOR).
-    #[arg(long, value_enum, value_name = "WHEN")]
-    pub color: Option<ColorChoice>,
-    /// Set a rule to deny; `--deny warnings` makes every warning fail.
-    #[arg(long, value_name = "RULE")]
-    pub deny: Vec<String>,
-    /// Set a rule to warn.
-    #[arg(long, value_name = "RULE")]
-    pub warn: Vec<String>,
-    /// Turn a rule off.
-    #[arg(long, value_name = "RULE")]
-    pub allow: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub levels: LevelArgs,
 }
 
 #[derive(Debug, Args)]
@@ -177,21 +166,10 @@ pub struct CheckArgs {
     /// Path to the workspace's Cargo.toml (default: search from the current directory).
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-    /// Coloring of human output (also CARGO_TERM_COLOR and NO_COLOR).
-    #[arg(long, value_enum, value_name = "WHEN")]
-    pub color: Option<ColorChoice>,
-    /// Set a rule to deny; `--deny warnings` makes every warning fail the check.
-    #[arg(long, value_name = "RULE")]
-    pub deny: Vec<String>,
-    /// Set a rule to warn.
-    #[arg(long, value_name = "RULE")]
-    pub warn: Vec<String>,
-    /// Turn a rule off.
-    #[arg(long, value_name = "RULE")]
-    pub allow: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub levels: LevelArgs,
     /// Run only these rules (repeatable).
     #[arg(long, value_name = "RULE")]
     pub only: Vec<String>,
@@ -207,6 +185,31 @@ pub struct CheckArgs {
     /// With --fix: edit files even when the git work tree has uncommitted changes.
     #[arg(long, requires = "fix")]
     pub allow_dirty: bool,
+}
+
+/// How findings are printed.
+#[derive(Clone, Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Coloring of human output (also CARGO_TERM_COLOR and NO_COLOR).
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub color: Option<ColorChoice>,
+}
+
+/// Rule levels set on the command line.
+#[derive(Clone, Debug, Default, Args)]
+pub struct LevelArgs {
+    /// Set a rule to deny; `--deny warnings` makes every warning fail.
+    #[arg(long, value_name = "RULE")]
+    pub deny: Vec<String>,
+    /// Set a rule to warn.
+    #[arg(long, value_name = "RULE")]
+    pub warn: Vec<String>,
+    /// Turn a rule off.
+    #[arg(long, value_name = "RULE")]
+    pub allow: Vec<String>,
 }
 
 #[derive(Debug, Args)]

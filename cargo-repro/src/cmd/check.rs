@@ -36,9 +36,9 @@ pub fn run_selected(
         lockfile_only: args.pre_commit,
     };
     let overrides = CliOverrides {
-        deny: args.deny.clone(),
-        warn: args.warn.clone(),
-        allow: args.allow.clone(),
+        deny: args.levels.deny.clone(),
+        warn: args.levels.warn.clone(),
+        allow: args.levels.allow.clone(),
         only: args.only.clone(),
     };
     let mut report = audit(&options, &overrides, selection)?;
@@ -61,8 +61,8 @@ pub fn run_selected(
         }
     }
 
-    let text = match args.format {
-        Format::Human => human::render(&report, use_color(args.color)),
+    let text = match args.output.format {
+        Format::Human => human::render(&report, use_color(args.output.color)),
         Format::Json => json::render(&report),
         Format::Sarif => sarif::render(&report),
     };

@@ -124,12 +124,7 @@ fn add(
             "{tree_path} already exists; remove it, or patch it in by hand and use `cargo repro patch adopt {name}`"
         );
     }
-    for (file, shown) in [
-        (workspace.root.join("Cargo.toml"), "Cargo.toml"),
-        (workspace.root.join("Cargo.lock"), "Cargo.lock"),
-    ] {
-        Transaction::ensure_writable(&file, shown)?;
-    }
+    ensure_manifest_and_lock_writable(&workspace)?;
 
     let pristine = pristine::obtain(
         &sources(&workspace, common),
@@ -383,11 +378,8 @@ fn files_in_diff(root: &Path, diff: &str) -> usize {
 fn check(args: &PatchCheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     let check_args = CheckArgs {
         manifest_path: args.common.manifest_path.clone(),
-        format: args.format,
-        color: args.color,
-        deny: args.deny.clone(),
-        warn: args.warn.clone(),
-        allow: args.allow.clone(),
+        output: args.output.clone(),
+        levels: args.levels.clone(),
         only: Vec::new(),
         offline: args.common.offline,
         pre_commit: true,
@@ -414,12 +406,7 @@ fn remove(name: &str, common: &PatchCommon, err: &mut dyn Write) -> anyhow::Resu
     if !workspace.contains(&tree_dir) {
         anyhow::bail!("{tree_path} is outside the workspace; remove the [patch] entry by hand");
     }
-    for (file, shown) in [
-        (workspace.root.join("Cargo.toml"), "Cargo.toml"),
-        (workspace.root.join("Cargo.lock"), "Cargo.lock"),
-    ] {
-        Transaction::ensure_writable(&file, shown)?;
-    }
+    ensure_manifest_and_lock_writable(&workspace)?;
     let mut transaction = Transaction::new();
     if tree_dir.is_dir() {
         transaction.remove_tree(&tree_dir, &tree_path)?;
@@ -497,6 +484,14 @@ fn pristine_and_tree(
     )?;
     let tree = Tree::read(&patched.abs_dir, &patched.display_dir)?;
     Ok((pristine, tree))
+}
+
+/// Refuses, before anything is written, when Cargo.toml or Cargo.lock cannot be replaced.
+fn ensure_manifest_and_lock_writable(workspace: &Workspace) -> anyhow::Result<()> {
+    for name in ["Cargo.toml", "Cargo.lock"] {
+        Transaction::ensure_writable(&workspace.root.join(name), name)?;
+    }
+    Ok(())
 }
 
 fn with_notes(mut entry: Entry, notes: &PatchNotes) -> Entry {

@@ -157,12 +157,7 @@ fn find_place(cargo_home: &Path, cargo_configs: &[TomlFile]) -> Option<Place> {
             break;
         };
         // `.cargo/config.toml` paths are relative to the directory holding `.cargo`.
-        let base = config
-            .file
-            .abs_path
-            .parent()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("."));
+        let base = config.cargo_config_base();
         if let Some(next) = table.get("replace-with").and_then(|r| r.as_str()) {
             current = next.to_string();
             continue;

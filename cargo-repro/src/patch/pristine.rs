@@ -90,12 +90,7 @@ fn locate(sources: &Sources<'_>, name: &str, version: &str) -> Vec<PathBuf> {
             continue;
         };
         // `.cargo/config.toml` paths are relative to the directory holding `.cargo`.
-        let base = config
-            .file
-            .abs_path
-            .parent()
-            .and_then(Path::parent)
-            .unwrap_or(Path::new("."));
+        let base = config.cargo_config_base();
         for (_, source) in source_tables.iter() {
             if let Some(registry) = source.get("local-registry").and_then(|r| r.as_str()) {
                 let candidate = base.join(registry).join(&file);

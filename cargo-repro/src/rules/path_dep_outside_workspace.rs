@@ -89,12 +89,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         if let Some(paths) = config.root().get("paths").and_then(|p| p.as_array()) {
             for value in paths.iter() {
                 let Some(path) = value.as_str() else { continue };
-                let base = config
-                    .file
-                    .abs_path
-                    .parent()
-                    .and_then(Path::parent)
-                    .unwrap_or(Path::new("."));
+                let base = config.cargo_config_base();
                 if !workspace.contains(&normalize(&base.join(path))) {
                     let location = value
                         .span()

@@ -48,6 +48,16 @@ impl TomlFile {
         }
     }
 
+    /// For a `.cargo/config.toml`: the directory holding `.cargo`, which relative paths in the
+    /// config (`paths`, `directory`, `local-registry`) are resolved against.
+    pub fn cargo_config_base(&self) -> &Path {
+        self.file
+            .abs_path
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."))
+    }
+
     /// The top-level table.
     pub fn root(&self) -> &Table {
         self.doc.as_table()
