@@ -171,13 +171,13 @@ fn unreadable_directory_is_named() {
         .map(|o| o.stdout == b"0\n")
         .unwrap_or(false);
     let mut command = if is_root {
+        // The clone may live where `nobody` cannot reach (under /root): run a copy from here.
+        let binary = dir.join("cargo-repro");
+        std::fs::copy(env!("CARGO_BIN_EXE_cargo-repro"), &binary).unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
         let mut c = std::process::Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            env!("CARGO_BIN_EXE_cargo-repro"),
-        ]);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary);
         c
     } else {
         std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
