@@ -5,8 +5,31 @@
 //!   `shell` and `json` renderings.
 //! - [`rustflags`]: the cargo configs' own rustflags, carried over because cargo ignores them
 //!   once `CARGO_ENCODED_RUSTFLAGS` is set.
+//! - [`runner`]: the preflight audit, the cargo invocation, the native-CPU scan of its output
+//!   and the binaries it produced.
+//!
+//! Typical use:
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! use cargo_repro::build::{BuildEnv, BuildOptions, EnvOptions, build};
+//! use cargo_repro::workspace::{LoadOptions, Workspace};
+//!
+//! let workspace = Workspace::load(&LoadOptions::default())?;
+//! let env = BuildEnv::for_workspace(&workspace, &EnvOptions::default())?;
+//! let outcome = build(&workspace, &BuildOptions::default(), &env, &mut std::io::stderr())?;
+//! for binary in &outcome.binaries {
+//!     eprintln!("built {}", binary.display);
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod env;
+pub mod runner;
 pub mod rustflags;
 
 pub use env::{BuildEnv, EnvInputs, EnvOptions, SdePolicy};
+pub use runner::{
+    Binary, BuildOptions, BuildOutcome, build, cargo_args, preflight, scan_native_flags,
+};

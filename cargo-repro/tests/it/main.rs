@@ -4,6 +4,7 @@ mod registry;
 mod support;
 
 mod bad_input;
+mod build_env;
 mod cli;
 mod config;
 mod docs;
