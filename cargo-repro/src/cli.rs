@@ -32,6 +32,74 @@ pub enum Command {
     Patch(PatchArgs),
     /// Install the git pre-commit hook that runs `check --pre-commit`.
     Hook(HookArgs),
+    /// Build release binaries in a normalised environment (`cargo build --release --locked`).
+    #[command(after_help = crate::exit_code::HELP)]
+    Build(BuildArgs),
+    /// Print exactly the environment and flags that `cargo repro build` uses.
+    Env(EnvArgs),
+}
+
+/// What to build and how, shared by `build` (and later `verify`).
+#[derive(Clone, Debug, Args)]
+pub struct BuildSelection {
+    /// Path to the workspace's Cargo.toml (default: search from the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// The package to build.
+    #[arg(short, long, value_name = "PKG")]
+    pub package: Option<String>,
+    /// Only these binaries (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub bin: Vec<String>,
+    /// The target triple (for example x86_64-unknown-linux-musl).
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Features to activate (repeatable, or comma-separated).
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Activate all features.
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not activate the default features.
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Build without network access (the dependencies must be fetched).
+    #[arg(long)]
+    pub offline: bool,
+    /// SOURCE_DATE_EPOCH to use (default: the time of the last commit).
+    #[arg(long, value_name = "SECONDS")]
+    pub source_date_epoch: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub selection: BuildSelection,
+    /// Build even when check reports an unpinned toolchain, a missing or stale lockfile, or native CPU flags.
+    #[arg(long)]
+    pub allow_unpinned: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Path to the workspace's Cargo.toml (default: search from the current directory).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// The target triple the environment is for.
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// SOURCE_DATE_EPOCH to use (default: the time of the last commit).
+    #[arg(long, value_name = "SECONDS")]
+    pub source_date_epoch: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]
+    pub format: EnvFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    Shell,
+    Json,
 }
 
 #[derive(Debug, Args)]

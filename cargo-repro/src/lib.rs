@@ -54,6 +54,8 @@ pub fn main_with_args(mut args: Vec<OsString>) -> u8 {
         Command::Explain(args) => cmd::explain::run(args, &mut out),
         Command::Patch(args) => cmd::patch::run(&args.command, &mut out, &mut err),
         Command::Hook(args) => cmd::hook::run(&args.command, &mut err),
+        Command::Build(args) => cmd::build::run(args, &mut err),
+        Command::Env(args) => cmd::env::run(args, &mut out, &mut err),
     };
     let _ = out.flush();
     match result {

@@ -1,0 +1,66 @@
+//! `cargo repro build`: the release build in a normalised environment.
+
+use std::io::Write;
+
+use crate::build::env::BuildEnv;
+use crate::build::runner::{self, BuildOptions};
+use crate::cli::BuildArgs;
+use crate::exit_code;
+use crate::workspace::{LoadOptions, Workspace};
+
+/// Builds, then names each binary with its sha256.
+pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
+    let selection = &args.selection;
+    let workspace = Workspace::load(&LoadOptions {
+        manifest_path: selection.manifest_path.clone(),
+        offline: selection.offline,
+        lockfile_only: false,
+    })?;
+    let env = BuildEnv::for_workspace(
+        &workspace,
+        &super::env::env_options(selection.target.clone(), selection.source_date_epoch),
+    )?;
+    for warning in &env.warnings {
+        writeln!(err, "warning: {warning}")?;
+    }
+    writeln!(
+        err,
+        "    Building in a normalised environment (SOURCE_DATE_EPOCH={}; `cargo repro env` prints it)",
+        env.vars
+            .get("SOURCE_DATE_EPOCH")
+            .map(String::as_str)
+            .unwrap_or("?")
+    )?;
+    let options = BuildOptions {
+        package: selection.package.clone(),
+        bins: selection.bin.clone(),
+        target: selection.target.clone(),
+        features: selection.features.clone(),
+        all_features: selection.all_features,
+        no_default_features: selection.no_default_features,
+        offline: selection.offline,
+        allow_unpinned: args.allow_unpinned,
+    };
+    let outcome = runner::build(&workspace, &options, &env, err)?;
+    if outcome.binaries.is_empty() {
+        anyhow::bail!(
+            "the build produced no binary; pass -p PKG for a package with a [[bin]] target"
+        );
+    }
+    for binary in &outcome.binaries {
+        let bytes = std::fs::read(&binary.path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {}: {}",
+                binary.display,
+                crate::workspace::source_file::io_reason(&e)
+            )
+        })?;
+        writeln!(
+            err,
+            "       Built {} (sha256 {})",
+            binary.display,
+            crate::patch::tree::sha256_hex(&bytes)
+        )?;
+    }
+    Ok(exit_code::SUCCESS)
+}
