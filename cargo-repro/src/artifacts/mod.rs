@@ -6,6 +6,7 @@
 //! Writing the results to disk is the caller's business (through a `Transaction`).
 
 pub mod checksums;
+pub mod deb;
 pub mod tarball;
 
 /// One file that goes into an archive.
