@@ -5,6 +5,7 @@
 //! `SOURCE_DATE_EPOCH` ([`Normalisation::mtime`]); the order of everything is sorted.
 //! Writing the results to disk is the caller's business (through a `Transaction`).
 
+pub mod attestation;
 pub mod checksums;
 pub mod deb;
 pub mod tarball;
