@@ -5,6 +5,7 @@
 //! data; [`config`] decides their levels; [`diag`]'s renderers print them at the edge; [`cmd`]
 //! holds one file per subcommand. See ARCHITECTURE.md.
 
+pub mod artifacts;
 pub mod build;
 pub mod cli;
 pub mod cmd;
