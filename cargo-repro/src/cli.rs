@@ -78,6 +78,12 @@ pub struct BuildArgs {
     /// Build even when check reports an unpinned toolchain, a missing or stale lockfile, or native CPU flags.
     #[arg(long)]
     pub allow_unpinned: bool,
+    /// Also write deterministic release artifacts: tar.gz, .deb (Linux), .sha256, SHA256SUMS, provenance.
+    #[arg(long)]
+    pub release_artifacts: bool,
+    /// Where the release artifacts go (default: target/repro-artifacts).
+    #[arg(long, value_name = "DIR", requires = "release_artifacts")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -260,7 +260,7 @@ pub fn last_commit_time(root: &Path) -> anyhow::Result<u64> {
 }
 
 /// Runs `rustc ARGS` in `root` (so `rust-toolchain.toml` applies) and returns its stdout.
-fn rustc(root: &Path, args: &[&str]) -> anyhow::Result<String> {
+pub fn rustc(root: &Path, args: &[&str]) -> anyhow::Result<String> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let output = duct::cmd(&rustc, args)
         .dir(root)

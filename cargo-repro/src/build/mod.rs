@@ -26,6 +26,7 @@
 //! ```
 
 pub mod env;
+pub mod release;
 pub mod runner;
 pub mod rustflags;
 

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use crate::build::env::BuildEnv;
+use crate::build::release;
 use crate::build::runner::{self, BuildOptions};
 use crate::cli::BuildArgs;
 use crate::exit_code;
@@ -61,6 +62,19 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
             binary.display,
             crate::patch::tree::sha256_hex(&bytes)
         )?;
+    }
+    if args.release_artifacts {
+        let out_dir = match &args.out_dir {
+            Some(dir) => std::path::absolute(dir)?,
+            None => workspace.root.join("target").join("repro-artifacts"),
+        };
+        let cargo_flags = runner::cargo_args(&options);
+        let written =
+            release::write_release(&workspace, &env, &outcome, &cargo_flags, &out_dir, err)?;
+        let shown = crate::workspace::display_path(&workspace.root, &out_dir);
+        for name in written {
+            writeln!(err, "       Wrote {shown}/{name}")?;
+        }
     }
     Ok(exit_code::SUCCESS)
 }

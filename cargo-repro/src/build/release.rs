@@ -1,0 +1,247 @@
+//! Release artifacts from a finished build: per binary a `.tar.gz` and (on Linux) a `.deb`,
+//! `.sha256` sidecars, a sorted `SHA256SUMS`, and an in-toto provenance statement.
+//!
+//! Everything is computed in memory first and written through one [`Transaction`], so a
+//! failure leaves nothing partial in the out dir. No artifact depends on the checkout path:
+//! the provenance records the environment with the remapped paths shown as placeholders.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use super::env::BuildEnv;
+use super::runner::BuildOutcome;
+use crate::artifacts::attestation::{GitSource, ProvenanceInput, Subject, VendoredPatch};
+use crate::artifacts::checksums::{sha256sums, sidecar};
+use crate::artifacts::deb::{DebContents, DebControl, ManifestPackage, deb};
+use crate::artifacts::tarball::tar_gz;
+use crate::artifacts::{ArtifactFile, Normalisation, validate_name_segment};
+use crate::patch::tree::sha256_hex;
+use crate::transaction::Transaction;
+use crate::workspace::source_file::io_reason;
+use crate::workspace::{Workspace, display_path, scrub_paths};
+
+/// Writes the release artifacts of `outcome` into `out_dir`; returns the file names written.
+pub fn write_release(
+    workspace: &Workspace,
+    env: &BuildEnv,
+    outcome: &BuildOutcome,
+    cargo_flags: &[String],
+    out_dir: &Path,
+    err: &mut dyn Write,
+) -> anyhow::Result<Vec<String>> {
+    let epoch: u64 = env
+        .vars
+        .get("SOURCE_DATE_EPOCH")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("the build environment has no SOURCE_DATE_EPOCH"))?;
+    let norm = Normalisation { mtime: epoch };
+    let triple = env.triple.clone();
+    validate_name_segment(&triple)?;
+    let packages = workspace_packages(workspace)?;
+
+    let mut artifacts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut provenance_package = None;
+    for binary in &outcome.binaries {
+        let package = packages
+            .iter()
+            .find(|p| {
+                p.targets
+                    .iter()
+                    .any(|t| t.is_bin() && t.name == binary.name)
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!("no workspace package has a binary named `{}`", binary.name)
+            })?;
+        let version = package.version.to_string();
+        for segment in [
+            package.name.as_str(),
+            version.as_str(),
+            binary.name.as_str(),
+        ] {
+            validate_name_segment(segment)?;
+        }
+        provenance_package.get_or_insert_with(|| (package.name.to_string(), version.clone()));
+        let bytes = std::fs::read(&binary.path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {}", binary.display, io_reason(&e)))?;
+        let package_dir = package
+            .manifest_path
+            .parent()
+            .map(|p| p.as_std_path().to_path_buf())
+            .unwrap_or_default();
+        let docs = package_docs(&package_dir)?;
+
+        let stem = format!("{}-{version}-{triple}", binary.name);
+        let mut files = vec![ArtifactFile {
+            path_in_archive: binary.name.clone(),
+            bytes: bytes.clone(),
+            executable: true,
+        }];
+        files.extend(docs.iter().map(|(name, bytes)| ArtifactFile {
+            path_in_archive: name.clone(),
+            bytes: bytes.clone(),
+            executable: false,
+        }));
+        artifacts.insert(format!("{stem}.tar.gz"), tar_gz(&files, &stem, &norm)?);
+
+        if triple.contains("-linux-") {
+            let built = DebControl::from_manifest_metadata(
+                &ManifestPackage::from(package),
+                package.metadata.get("deb"),
+                &triple,
+            )?;
+            for note in &built.notes {
+                writeln!(err, "note: {}: {note}", package.name)?;
+            }
+            let contents = DebContents {
+                bin_name: binary.name.clone(),
+                binary: bytes,
+                docs,
+            };
+            artifacts.insert(
+                built.control.file_name()?,
+                deb(&built.control, &contents, &norm)?,
+            );
+        }
+    }
+    let (package, version) = provenance_package
+        .ok_or_else(|| anyhow::anyhow!("the build produced no binary to package"))?;
+
+    let provenance = ProvenanceInput {
+        subjects: artifacts
+            .iter()
+            .map(|(name, bytes)| Subject::of(name, bytes))
+            .collect(),
+        package: package.clone(),
+        version: version.clone(),
+        bins: outcome.binaries.iter().map(|b| b.name.clone()).collect(),
+        target: triple.clone(),
+        cargo_flags: cargo_flags.to_vec(),
+        env: scrubbed_env(workspace, env),
+        source: git_source(&workspace.root)?,
+        cargo_lock_sha256: sha256_hex(
+            &std::fs::read(workspace.root.join("Cargo.lock")).unwrap_or_default(),
+        ),
+        vendored_patches: workspace
+            .ledger
+            .iter()
+            .flat_map(|l| {
+                l.entries
+                    .iter()
+                    .map(|(name, entry)| VendoredPatch::from_ledger_entry(name, entry))
+            })
+            .collect(),
+        rustc_version_verbose: super::env::rustc(&workspace.root, &["-vV"])?,
+        source_date_epoch: epoch,
+    };
+    let provenance_name = format!("{package}-{version}-{triple}.intoto.json");
+
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (name, bytes) in &artifacts {
+        files.insert(format!("{name}.sha256"), sidecar(name, bytes)?.into_bytes());
+    }
+    files.insert(provenance_name, provenance.render()?.into_bytes());
+    let mut summed: Vec<(&str, &[u8])> = artifacts
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    let provenance_entry = files
+        .iter()
+        .find(|(n, _)| n.ends_with(".intoto.json"))
+        .map(|(n, b)| (n.as_str(), b.as_slice()));
+    summed.extend(provenance_entry);
+    let sums = sha256sums(&summed)?;
+    let mut all = artifacts.clone();
+    all.append(&mut files);
+    all.insert("SHA256SUMS".to_string(), sums.into_bytes());
+
+    let shown = display_path(&workspace.root, out_dir);
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {shown}: {}", io_reason(&e)))?;
+    let mut transaction = Transaction::new();
+    for (name, bytes) in &all {
+        transaction.write_file(&out_dir.join(name), &format!("{shown}/{name}"), bytes)?;
+    }
+    transaction.commit();
+    Ok(all.into_keys().collect())
+}
+
+/// The workspace's packages with their targets and metadata (`cargo metadata --no-deps`).
+fn workspace_packages(workspace: &Workspace) -> anyhow::Result<Vec<cargo_metadata::Package>> {
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(workspace.root.join("Cargo.toml"))
+        .no_deps()
+        .other_options(vec!["--locked".to_string(), "--offline".to_string()])
+        .exec()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the package metadata: {}",
+                scrub_paths(&e.to_string(), &workspace.root, &workspace.cargo_home)
+            )
+        })?;
+    Ok(metadata.packages)
+}
+
+/// README and LICENSE files of a package, by file name.
+fn package_docs(dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+    let mut docs = BTreeMap::new();
+    for path in crate::workspace::read_dir_sorted(dir).unwrap_or_default() {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let upper = name.to_ascii_uppercase();
+        if path.is_file()
+            && (upper.starts_with("LICENSE")
+                || upper.starts_with("LICENCE")
+                || upper.starts_with("COPYING")
+                || upper.starts_with("README"))
+        {
+            let bytes = std::fs::read(&path)
+                .map_err(|e| anyhow::anyhow!("cannot read {name}: {}", io_reason(&e)))?;
+            docs.insert(name.to_string(), bytes);
+        }
+    }
+    Ok(docs)
+}
+
+/// The build environment with machine paths shown as `$WORKSPACE`, `$CARGO_HOME` and `$SYSROOT`
+/// (the remap sources), so the provenance does not depend on where the checkout is.
+fn scrubbed_env(workspace: &Workspace, env: &BuildEnv) -> BTreeMap<String, String> {
+    let sysroot = super::env::sysroot(&workspace.root).ok();
+    env.vars
+        .iter()
+        .map(|(key, value)| {
+            let mut value = value.replace('\u{1f}', " ");
+            if let Some(sysroot) = &sysroot {
+                value = value.replace(&sysroot.display().to_string(), "$SYSROOT");
+            }
+            (
+                key.clone(),
+                scrub_paths(&value, &workspace.root, &workspace.cargo_home),
+            )
+        })
+        .collect()
+}
+
+/// The commit built, and the `origin` remote when there is one.
+fn git_source(root: &Path) -> anyhow::Result<GitSource> {
+    let run = |args: &[&str]| -> Option<String> {
+        let out = duct::cmd("git", args)
+            .dir(root)
+            .stdout_capture()
+            .stderr_null()
+            .unchecked()
+            .run()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let commit = run(&["rev-parse", "HEAD"]).ok_or_else(|| {
+        anyhow::anyhow!("the workspace has no git commit to record in the provenance; commit first")
+    })?;
+    Ok(GitSource {
+        remote: run(&["remote", "get-url", "origin"]).filter(|r| !r.is_empty()),
+        commit,
+    })
+}
