@@ -11,4 +11,5 @@ mod docs;
 mod fix;
 mod git_state;
 mod patch;
+mod release;
 mod rules;

@@ -1,0 +1,208 @@
+//! `cargo repro build --release-artifacts`: reproducible across checkouts and environments,
+//! every artifact format checked with the real tools, and failures leave nothing behind.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{copy_tree, git, outside_dir, stderr, workspace_fixture};
+
+/// A committed copy of the clean fixture (with a fixture-owned build script and path dependency
+/// would be better still; the clean fixture keeps the test fast).
+fn checkout(dir: &Path) {
+    copy_tree(&workspace_fixture("clean"), dir);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "."]);
+    let status = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-qm",
+            "release",
+            "--date",
+            "2026-01-01T00:00:00Z",
+        ])
+        .current_dir(dir)
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Builds with a varied environment; returns the out dir.
+fn release(dir: &Path, cargo_home: &Path, tz: &str, umask: &str) -> PathBuf {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask {umask}; exec \"$0\" repro build --offline --release-artifacts"
+        ))
+        .arg(env!("CARGO_BIN_EXE_cargo-repro"))
+        .current_dir(dir)
+        .env("CARGO_HOME", cargo_home)
+        .env("TZ", tz)
+        .env("LC_ALL", "C.UTF-8")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    dir.join("target/repro-artifacts")
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn tool(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn release_artifacts_are_reproducible_and_valid() {
+    let base = outside_dir("release");
+    let (one, two) = (base.join("one"), base.join("elsewhere/two"));
+    checkout(&one);
+    checkout(&two);
+    let first = release(&one, &base.join("cargo-home-a"), "UTC", "022");
+    let second = release(&two, &base.join("home/b/.cargo"), "Asia/Tokyo", "077");
+    let (a, b) = (files(&first), files(&second));
+    let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "SHA256SUMS",
+            "app-1.0.0-x86_64-unknown-linux-gnu.intoto.json",
+            "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz",
+            "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz.sha256",
+            "app_1.0.0_amd64.deb",
+            "app_1.0.0_amd64.deb.sha256",
+        ]
+    );
+    assert_eq!(a, b, "artifacts differ between checkouts and environments");
+
+    assert!(
+        tool(&first, "sha256sum", &["-c", "SHA256SUMS"])
+            .lines()
+            .all(|l| l.ends_with(": OK"))
+    );
+    assert!(tool(&first, "sha256sum", &["-c", "app_1.0.0_amd64.deb.sha256"]).contains(": OK"));
+
+    let listing = tool(
+        &first,
+        "tar",
+        &[
+            "--utc",
+            "-tvzf",
+            "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz",
+        ],
+    );
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 4, "{listing}");
+    for line in &lines {
+        assert!(
+            line.contains(" 0/0 ") && line.contains("2026-01-01 00:00"),
+            "{line}"
+        );
+    }
+    assert!(
+        lines[3].starts_with("-rwxr-xr-x") && lines[3].ends_with("/app"),
+        "{listing}"
+    );
+    let gz = std::fs::read(first.join("app-1.0.0-x86_64-unknown-linux-gnu.tar.gz")).unwrap();
+    assert_eq!(
+        &gz[..4],
+        &[0x1f, 0x8b, 8, 0],
+        "gzip header: deflate, no file name"
+    );
+    assert_eq!(&gz[4..8], &[0, 0, 0, 0], "gzip header: mtime 0");
+
+    let info = tool(&first, "dpkg-deb", &["--info", "app_1.0.0_amd64.deb"]);
+    for field in [
+        "Package: app",
+        "Version: 1.0.0",
+        "Architecture: amd64",
+        "Section: utils",
+        "Maintainer: Release Team",
+    ] {
+        assert!(info.contains(field), "{field} missing:\n{info}");
+    }
+    let contents = tool(&first, "dpkg-deb", &["--contents", "app_1.0.0_amd64.deb"]);
+    assert!(
+        contents.contains("./usr/bin/app") && contents.contains("./usr/share/doc/app/LICENSE"),
+        "{contents}"
+    );
+
+    let statement: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(first.join("app-1.0.0-x86_64-unknown-linux-gnu.intoto.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    let subjects = statement["subject"].as_array().unwrap();
+    assert_eq!(subjects.len(), 2);
+    let text = statement.to_string();
+    for leaked in [one.to_str().unwrap(), "cargo-home-a", "/root/", "/home/"] {
+        assert!(!text.contains(leaked), "the provenance contains {leaked}");
+    }
+}
+
+#[test]
+fn failures_leave_nothing_in_the_out_dir() {
+    let base = outside_dir("release-fail");
+    let dir = base.join("ws");
+    checkout(&dir);
+    let out_dir = dir.join("target/repro-artifacts");
+    // A package that cannot be described as a .deb: the build succeeds, packaging fails.
+    let manifest = std::fs::read_to_string(dir.join("app/Cargo.toml")).unwrap();
+    std::fs::write(
+        dir.join("app/Cargo.toml"),
+        manifest.replace(
+            "description = \"A tiny binary for the release tests\"\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
+        .args([
+            "repro",
+            "build",
+            "--offline",
+            "--release-artifacts",
+            "--allow-unpinned",
+        ])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no description; add `description` to [package]"),
+        "{}",
+        stderr(&out)
+    );
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "partial artifacts left: {left:?}");
+}
