@@ -206,3 +206,94 @@ fn failures_leave_nothing_in_the_out_dir() {
         .unwrap_or_default();
     assert!(left.is_empty(), "partial artifacts left: {left:?}");
 }
+
+fn build_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
+        .args(["repro", "build", "--offline"])
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TERM_COLOR", "never")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bad_build_input_fails_with_a_clear_error_and_no_artifacts() {
+    let base = outside_dir("release-bad");
+    let dir = base.join("ws");
+    checkout(&dir);
+    let out_dir = dir.join("target/repro-artifacts");
+
+    let unknown_package = build_in(&dir, &["-p", "nope", "--release-artifacts"]);
+    assert_ne!(unknown_package.status.code(), Some(0));
+    assert!(
+        stderr(&unknown_package).contains("nope"),
+        "cargo's own error names the package: {}",
+        stderr(&unknown_package)
+    );
+
+    let unknown_target = build_in(&dir, &["--target", "no-such-target", "--release-artifacts"]);
+    assert_ne!(unknown_target.status.code(), Some(0));
+    assert!(
+        stderr(&unknown_target).contains("no-such-target"),
+        "{}",
+        stderr(&unknown_target)
+    );
+
+    std::fs::write(
+        dir.join("app/src/main.rs"),
+        "fn main() { this does not compile }\n",
+    )
+    .unwrap();
+    let failing = build_in(&dir, &["--release-artifacts", "--allow-unpinned"]);
+    assert_ne!(failing.status.code(), Some(0));
+    assert!(stderr(&failing).contains("error"), "{}", stderr(&failing));
+    assert!(
+        !out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(),
+        "no partial artifacts"
+    );
+
+    // The out dir is an existing file: nothing can be written there.
+    git(&dir, &["checkout", "--", "app/src/main.rs"]);
+    std::fs::write(base.join("not-a-dir"), "x").unwrap();
+    let unwritable = build_in(
+        &dir,
+        &[
+            "--release-artifacts",
+            "--out-dir",
+            base.join("not-a-dir").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(unwritable.status.code(), Some(2), "{}", stderr(&unwritable));
+    assert!(
+        stderr(&unwritable).contains("cannot create"),
+        "{}",
+        stderr(&unwritable)
+    );
+    assert_eq!(
+        std::fs::read_to_string(base.join("not-a-dir")).unwrap(),
+        "x"
+    );
+}
+
+#[test]
+fn a_workspace_without_binaries_is_refused() {
+    let dir = outside_dir("release-nobin");
+    crate::support::tiny_workspace(
+        &dir,
+        "\n[profile.release]\ncodegen-units = 1\n",
+        &[("rust-toolchain.toml", "[toolchain]\nchannel = \"1.95.0\"\n")],
+    );
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-qm", "lib only"]);
+    let out = build_in(&dir, &["--release-artifacts"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).ends_with(
+            "error: the build produced no binary; pass -p PKG for a package with a [[bin]] target\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
