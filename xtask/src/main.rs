@@ -3,12 +3,14 @@
 //! - `ci`: exactly what CI runs (fmt, clippy with warnings denied, tests, docs, codegen check,
 //!   self-audit).
 //! - `codegen [--check]`: regenerate `docs/rules.md` from the rule registry.
+//! - `dist [--verify]`: cargo-repro's own reproducible release, built by itself.
 //! - `bench [--packages N] [--runs N]`: `cargo repro check` against `cargo metadata` on a
 //!   generated workspace, side by side.
 
 mod bench;
 mod ci;
 mod codegen;
+mod dist;
 
 use std::path::{Path, PathBuf};
 
@@ -18,8 +20,9 @@ fn main() -> std::process::ExitCode {
         Some("ci") => ci::run(),
         Some("codegen") => codegen::run(args.iter().any(|a| a == "--check")),
         Some("bench") => bench::run(&args[1..]),
+        Some("dist") => dist::run(&args[1..]),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask <ci | codegen [--check] | bench [--packages N] [--runs N]>"
+            "usage: cargo xtask <ci | codegen [--check] | bench [--packages N] [--runs N] | dist [--verify]>"
         )),
     };
     match result {
