@@ -240,8 +240,40 @@ fn git_source(root: &Path) -> anyhow::Result<GitSource> {
     let commit = run(&["rev-parse", "HEAD"]).ok_or_else(|| {
         anyhow::anyhow!("the workspace has no git commit to record in the provenance; commit first")
     })?;
-    Ok(GitSource {
-        remote: run(&["remote", "get-url", "origin"]).filter(|r| !r.is_empty()),
-        commit,
-    })
+    let remote = run(&["remote", "get-url", "origin"]).filter(|r| is_shareable_remote(r));
+    Ok(GitSource { remote, commit })
+}
+
+/// A remote another machine can fetch from: not a local path (which would also put this
+/// machine's directory layout into the provenance).
+fn is_shareable_remote(url: &str) -> bool {
+    let local = url.is_empty()
+        || url.starts_with('/')
+        || url.starts_with('.')
+        || url.starts_with("file:")
+        || url.starts_with('~');
+    !local
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn local_remotes_are_not_recorded() {
+        for local in [
+            "/work/main",
+            "../upstream",
+            "file:///srv/git/x",
+            "~/src/x",
+            "",
+        ] {
+            assert!(!super::is_shareable_remote(local), "{local}");
+        }
+        for shared in [
+            "https://github.com/o/r",
+            "git@github.com:o/r.git",
+            "ssh://git@host/r",
+        ] {
+            assert!(super::is_shareable_remote(shared), "{shared}");
+        }
+    }
 }

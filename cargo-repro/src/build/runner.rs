@@ -132,6 +132,13 @@ pub fn scan_native_flags(log: &str, root: &Path, cargo_home: &Path) -> Vec<Strin
         .collect()
 }
 
+/// Lines that cargo prints only because of `--verbose` (needed for the native-flag scan, but
+/// noise for the user): the rustc and build-script command lines, and `Fresh` units.
+fn is_verbose_only(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed.starts_with("Running `") || trimmed.starts_with("Fresh ")
+}
+
 /// Runs the build: [`preflight`] (unless `allow_unpinned`), then cargo with `env`, passing
 /// cargo's stderr to `err`. Fails when cargo fails or its output shows a CPU-native flag.
 pub fn build(
@@ -212,8 +219,11 @@ fn run_cargo(
         if read == 0 {
             break;
         }
-        err.write_all(&line)?;
-        log.push_str(&String::from_utf8_lossy(&line));
+        let text = String::from_utf8_lossy(&line);
+        if !is_verbose_only(&text) {
+            err.write_all(&line)?;
+        }
+        log.push_str(&text);
     }
     err.flush()?;
     let handle = reader.into_inner();
