@@ -105,15 +105,7 @@ fn add(
         }
         None => locked[0],
     };
-    if workspace
-        .ledger
-        .as_ref()
-        .is_some_and(|l| l.entries.contains_key(name))
-    {
-        anyhow::bail!(
-            "{LEDGER_PATH} already records `{name}`; use `cargo repro patch refresh {name}`"
-        );
-    }
+    ensure_not_recorded(&workspace, name)?;
     if workspace.patches.iter().any(|p| p.name == name) {
         anyhow::bail!("Cargo.toml already patches `{name}`; use `cargo repro patch adopt {name}`");
     }
@@ -199,15 +191,7 @@ fn adopt(
 ) -> anyhow::Result<u8> {
     let workspace = load(common)?;
     let patched = patched_crate(&workspace, name)?;
-    if workspace
-        .ledger
-        .as_ref()
-        .is_some_and(|l| l.entries.contains_key(name))
-    {
-        anyhow::bail!(
-            "{LEDGER_PATH} already records `{name}`; use `cargo repro patch refresh {name}`"
-        );
-    }
+    ensure_not_recorded(&workspace, name)?;
     let version = patched.version.clone().ok_or_else(|| {
         anyhow::anyhow!(
             "{}/Cargo.toml: cannot read `package.version` of the vendored crate",
@@ -484,6 +468,20 @@ fn pristine_and_tree(
     )?;
     let tree = Tree::read(&patched.abs_dir, &patched.display_dir)?;
     Ok((pristine, tree))
+}
+
+/// Refuses to record a patch the ledger already has.
+fn ensure_not_recorded(workspace: &Workspace, name: &str) -> anyhow::Result<()> {
+    if workspace
+        .ledger
+        .as_ref()
+        .is_some_and(|l| l.entries.contains_key(name))
+    {
+        anyhow::bail!(
+            "{LEDGER_PATH} already records `{name}`; use `cargo repro patch refresh {name}`"
+        );
+    }
+    Ok(())
 }
 
 /// Refuses, before anything is written, when Cargo.toml or Cargo.lock cannot be replaced.

@@ -64,23 +64,9 @@ pub fn changed_files(old: &Tree, new: &Tree) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::tree::TreeFile;
 
     fn tree(files: &[(&str, &str)]) -> Tree {
-        Tree {
-            files: files
-                .iter()
-                .map(|(p, t)| {
-                    (
-                        p.to_string(),
-                        TreeFile {
-                            bytes: t.as_bytes().to_vec(),
-                            executable: false,
-                        },
-                    )
-                })
-                .collect(),
-        }
+        Tree::from_texts(files)
     }
 
     #[test]

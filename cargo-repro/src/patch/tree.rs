@@ -24,6 +24,23 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// A tree of text files (for tests and examples).
+    pub fn from_texts(files: &[(&str, &str)]) -> Tree {
+        let files = files
+            .iter()
+            .map(|(path, text)| {
+                (
+                    path.to_string(),
+                    TreeFile {
+                        bytes: text.as_bytes().to_vec(),
+                        executable: false,
+                    },
+                )
+            })
+            .collect();
+        Tree { files }
+    }
+
     /// Reads every file under `dir` (symlinks are refused, ignored files skipped).
     pub fn read(dir: &Path, display: &str) -> anyhow::Result<Tree> {
         let mut tree = Tree::default();
@@ -155,20 +172,7 @@ mod tests {
     use super::*;
 
     fn tree(files: &[(&str, &str)]) -> Tree {
-        Tree {
-            files: files
-                .iter()
-                .map(|(p, t)| {
-                    (
-                        p.to_string(),
-                        TreeFile {
-                            bytes: t.as_bytes().to_vec(),
-                            executable: false,
-                        },
-                    )
-                })
-                .collect(),
-        }
+        Tree::from_texts(files)
     }
 
     #[test]
