@@ -39,21 +39,31 @@ pub enum Command {
     Env(EnvArgs),
 }
 
-/// What to build and how, shared by `build` (and later `verify`).
+/// The workspace, target and time a build environment is for (shared by `build` and `env`).
 #[derive(Clone, Debug, Args)]
-pub struct BuildSelection {
+pub struct EnvSelection {
     /// Path to the workspace's Cargo.toml (default: search from the current directory).
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
+    /// The target triple (for example x86_64-unknown-linux-musl).
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// SOURCE_DATE_EPOCH to use (default: the time of the last commit).
+    #[arg(long, value_name = "SECONDS")]
+    pub source_date_epoch: Option<u64>,
+}
+
+/// What to build and how, shared by `build` (and later `verify`).
+#[derive(Clone, Debug, Args)]
+pub struct BuildSelection {
+    #[command(flatten)]
+    pub env: EnvSelection,
     /// The package to build.
     #[arg(short, long, value_name = "PKG")]
     pub package: Option<String>,
     /// Only these binaries (repeatable).
     #[arg(long, value_name = "NAME")]
     pub bin: Vec<String>,
-    /// The target triple (for example x86_64-unknown-linux-musl).
-    #[arg(long, value_name = "TRIPLE")]
-    pub target: Option<String>,
     /// Features to activate (repeatable, or comma-separated).
     #[arg(short = 'F', long, value_name = "FEATURES")]
     pub features: Vec<String>,
@@ -66,9 +76,6 @@ pub struct BuildSelection {
     /// Build without network access (the dependencies must be fetched).
     #[arg(long)]
     pub offline: bool,
-    /// SOURCE_DATE_EPOCH to use (default: the time of the last commit).
-    #[arg(long, value_name = "SECONDS")]
-    pub source_date_epoch: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -88,15 +95,8 @@ pub struct BuildArgs {
 
 #[derive(Debug, Args)]
 pub struct EnvArgs {
-    /// Path to the workspace's Cargo.toml (default: search from the current directory).
-    #[arg(long, value_name = "PATH")]
-    pub manifest_path: Option<PathBuf>,
-    /// The target triple the environment is for.
-    #[arg(long, value_name = "TRIPLE")]
-    pub target: Option<String>,
-    /// SOURCE_DATE_EPOCH to use (default: the time of the last commit).
-    #[arg(long, value_name = "SECONDS")]
-    pub source_date_epoch: Option<u64>,
+    #[command(flatten)]
+    pub env: EnvSelection,
     /// Output format.
     #[arg(long, value_enum, default_value_t = EnvFormat::Shell)]
     pub format: EnvFormat,

@@ -13,14 +13,11 @@ use crate::workspace::{LoadOptions, Workspace};
 pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
     let selection = &args.selection;
     let workspace = Workspace::load(&LoadOptions {
-        manifest_path: selection.manifest_path.clone(),
+        manifest_path: selection.env.manifest_path.clone(),
         offline: selection.offline,
         lockfile_only: false,
     })?;
-    let env = BuildEnv::for_workspace(
-        &workspace,
-        &super::env::env_options(selection.target.clone(), selection.source_date_epoch),
-    )?;
+    let env = BuildEnv::for_workspace(&workspace, &super::env::env_options(&selection.env))?;
     for warning in &env.warnings {
         writeln!(err, "warning: {warning}")?;
     }
@@ -35,7 +32,7 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
     let options = BuildOptions {
         package: selection.package.clone(),
         bins: selection.bin.clone(),
-        target: selection.target.clone(),
+        target: selection.env.target.clone(),
         features: selection.features.clone(),
         all_features: selection.all_features,
         no_default_features: selection.no_default_features,

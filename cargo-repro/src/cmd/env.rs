@@ -3,21 +3,18 @@
 use std::io::Write;
 
 use crate::build::env::{BuildEnv, EnvOptions, SdePolicy};
-use crate::cli::{EnvArgs, EnvFormat};
+use crate::cli::{EnvArgs, EnvFormat, EnvSelection};
 use crate::exit_code;
 use crate::workspace::{LoadOptions, Workspace};
 
 /// Prints the environment as shell `export` lines or JSON; warnings go to stderr.
 pub fn run(args: &EnvArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
     let workspace = Workspace::load(&LoadOptions {
-        manifest_path: args.manifest_path.clone(),
+        manifest_path: args.env.manifest_path.clone(),
         offline: true,
         lockfile_only: true,
     })?;
-    let env = BuildEnv::for_workspace(
-        &workspace,
-        &env_options(args.target.clone(), args.source_date_epoch),
-    )?;
+    let env = BuildEnv::for_workspace(&workspace, &env_options(&args.env))?;
     for warning in &env.warnings {
         writeln!(err, "warning: {warning}")?;
     }
@@ -30,9 +27,11 @@ pub fn run(args: &EnvArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
 }
 
 /// The environment options from the command line.
-pub fn env_options(target: Option<String>, source_date_epoch: Option<u64>) -> EnvOptions {
+pub fn env_options(selection: &EnvSelection) -> EnvOptions {
     EnvOptions {
-        target,
-        source_date_epoch: source_date_epoch.map_or(SdePolicy::LastCommit, SdePolicy::Fixed),
+        target: selection.target.clone(),
+        source_date_epoch: selection
+            .source_date_epoch
+            .map_or(SdePolicy::LastCommit, SdePolicy::Fixed),
     }
 }

@@ -152,14 +152,10 @@ fn has_long_option(arg: &str, accepted: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::SourceFile;
     use crate::workspace::entry_points::EntryKind;
 
     fn messages(text: &str) -> Vec<String> {
-        let entry = EntryPoint {
-            kind: EntryKind::Script,
-            file: SourceFile::new("f".into(), "f".into(), text.into()),
-        };
+        let entry = EntryPoint::from_text(EntryKind::Script, text);
         entry
             .commands()
             .iter()

@@ -257,14 +257,10 @@ fn shown_command(command: &Command, words: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::SourceFile;
     use crate::workspace::entry_points::EntryKind;
 
     fn findings(kind: EntryKind, text: &str) -> Vec<Finding> {
-        let entry = EntryPoint {
-            kind,
-            file: SourceFile::new("f".into(), "f".into(), text.into()),
-        };
+        let entry = EntryPoint::from_text(kind, text);
         entry
             .commands()
             .iter()

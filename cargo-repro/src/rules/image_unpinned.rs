@@ -262,13 +262,9 @@ fn has_tag(reference: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::SourceFile;
 
     fn findings(kind: EntryKind, text: &str) -> Vec<Finding> {
-        let entry = EntryPoint {
-            kind,
-            file: SourceFile::new("f".into(), "f".into(), text.into()),
-        };
+        let entry = EntryPoint::from_text(kind, text);
         let mut out = Vec::new();
         match kind {
             EntryKind::Dockerfile => check_dockerfile(&entry, &mut out),

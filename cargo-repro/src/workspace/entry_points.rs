@@ -33,6 +33,14 @@ pub struct LogicalLine {
 }
 
 impl EntryPoint {
+    /// An entry point made from text (tests and examples): the path shown is `f`.
+    pub fn from_text(kind: EntryKind, text: &str) -> EntryPoint {
+        EntryPoint {
+            kind,
+            file: SourceFile::new("f".into(), "f".into(), text.into()),
+        }
+    }
+
     /// The file's commands: continuation lines (`\` at the end) joined, `#` comments dropped.
     pub fn logical_lines(&self) -> Vec<LogicalLine> {
         let mut out = Vec::new();
@@ -533,10 +541,7 @@ mod tests {
     }
 
     fn entry(kind: EntryKind, text: &str) -> EntryPoint {
-        EntryPoint {
-            kind,
-            file: SourceFile::new("f".into(), "f".into(), text.into()),
-        }
+        EntryPoint::from_text(kind, text)
     }
 
     #[test]
