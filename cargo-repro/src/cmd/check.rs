@@ -41,9 +41,9 @@ pub fn run_selected(
         allow: args.levels.allow.clone(),
         only: args.only.clone(),
     };
-    let mut report = audit(&options, &overrides, selection)?;
+    let workspace = Workspace::load(&options)?;
+    let mut report = audit_workspace(&workspace, &overrides, selection)?;
     if args.fix {
-        let workspace = Workspace::load(&options)?;
         if !args.allow_dirty && git::is_dirty(&workspace.root)? {
             anyhow::bail!(
                 "the git working tree has uncommitted changes; commit or stash them first, or pass --allow-dirty"

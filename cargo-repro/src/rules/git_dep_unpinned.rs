@@ -2,7 +2,7 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::rules::lockfile_stale::dependency_tables;
+use crate::workspace::toml_file::dependency_tables;
 use crate::workspace::{TomlFile, Workspace};
 
 pub static RULE: Rule = Rule {

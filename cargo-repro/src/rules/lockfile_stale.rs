@@ -4,6 +4,7 @@ use cargo_metadata::semver::{Version, VersionReq};
 
 use crate::diag::{Finding, Level, Location};
 use crate::rules::Rule;
+use crate::workspace::toml_file::dependency_tables;
 use crate::workspace::{Lockfile, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -128,33 +129,4 @@ fn unsatisfied(lockfile: &Lockfile, package: &str, requirement: Option<&str>) ->
             locked.join(", ")
         )
     })
-}
-
-/// `[dependencies]`, `[build-dependencies]`, `[dev-dependencies]` and their `[target.*]` forms.
-pub(crate) fn dependency_tables(
-    root: &toml_edit::Table,
-) -> Vec<(String, &dyn toml_edit::TableLike)> {
-    let kinds = [
-        "dependencies",
-        "build-dependencies",
-        "dev-dependencies",
-        "build_dependencies",
-        "dev_dependencies",
-    ];
-    let mut tables = Vec::new();
-    for kind in kinds {
-        if let Some(table) = root.get(kind).and_then(|t| t.as_table_like()) {
-            tables.push((kind.to_string(), table));
-        }
-    }
-    if let Some(targets) = root.get("target").and_then(|t| t.as_table_like()) {
-        for (target, item) in targets.iter() {
-            for kind in kinds {
-                if let Some(table) = item.get(kind).and_then(|t| t.as_table_like()) {
-                    tables.push((format!("target.{target}.{kind}"), table));
-                }
-            }
-        }
-    }
-    tables
 }

@@ -3,8 +3,8 @@
 use crate::diag::{Finding, Level};
 use crate::patch::ledger::LEDGER_PATH;
 use crate::rules::Rule;
-use crate::rules::patch_unrecorded::{ledger_entry, ledger_location};
 use crate::workspace::Workspace;
+use crate::workspace::patches::ledger_location;
 
 pub static RULE: Rule = Rule {
     id: "patch-drift",
@@ -48,7 +48,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         if !patch.inside_workspace {
             continue;
         }
-        let Some(entry) = ledger_entry(workspace, patch) else {
+        let Some(entry) = workspace.ledger_entry(patch) else {
             continue;
         };
         let location = if patch.location.line.is_some() {

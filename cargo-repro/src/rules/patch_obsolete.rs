@@ -12,7 +12,6 @@ use crate::known_crates::{self, release_version};
 use crate::patch::index::{Release, lock_dependents};
 use crate::patch::ledger::LEDGER_PATH;
 use crate::rules::Rule;
-use crate::rules::patch_unrecorded::ledger_entry;
 use crate::workspace::lockfile::LockedPackage;
 use crate::workspace::{PatchedCrate, Workspace};
 
@@ -161,7 +160,10 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         for note in notes {
             finding = finding.note(note);
         }
-        if let Some(when) = ledger_entry(workspace, patch).and_then(|e| e.remove_when.as_ref()) {
+        if let Some(when) = workspace
+            .ledger_entry(patch)
+            .and_then(|e| e.remove_when.as_ref())
+        {
             finding = finding.note(format!("{LEDGER_PATH} says: remove when {when}"));
         }
         if let Some(source) = &workspace.registry_index.source {
@@ -190,7 +192,8 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
 /// The first release containing every fix the patch stands for, with the database ids.
 fn fixed_release(workspace: &Workspace, patch: &PatchedCrate) -> Option<(Version, Vec<String>)> {
     let database = known_crates::database();
-    let resolves = ledger_entry(workspace, patch)
+    let resolves = workspace
+        .ledger_entry(patch)
         .map(|e| e.resolves.clone())
         .unwrap_or_default();
     let entries: Vec<&known_crates::Entry> = if resolves.is_empty() {

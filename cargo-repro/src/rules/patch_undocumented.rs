@@ -3,8 +3,8 @@
 use crate::diag::{Finding, Level};
 use crate::patch::ledger::LEDGER_PATH;
 use crate::rules::Rule;
-use crate::rules::patch_unrecorded::ledger_location;
 use crate::workspace::Workspace;
+use crate::workspace::patches::ledger_location;
 
 pub static RULE: Rule = Rule {
     id: "patch-undocumented",

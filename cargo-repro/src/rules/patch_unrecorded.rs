@@ -1,11 +1,10 @@
 //! `patch-unrecorded`: a `[patch]` path entry that the ledger `vendor/patches.toml` does not
-//! record. Also holds the lookups between `[patch]` entries and ledger entries that the other
-//! `patch-*` rules share.
+//! record.
 
-use crate::diag::{Finding, Level, Location};
-use crate::patch::ledger::{Entry, LEDGER_PATH};
+use crate::diag::{Finding, Level};
+use crate::patch::ledger::LEDGER_PATH;
 use crate::rules::Rule;
-use crate::workspace::{PatchedCrate, Workspace};
+use crate::workspace::Workspace;
 
 pub static RULE: Rule = Rule {
     id: "patch-unrecorded",
@@ -40,7 +39,7 @@ asks for a reason and an upstream link.
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for patch in &workspace.patches {
-        if ledger_entry(workspace, patch).is_some() {
+        if workspace.ledger_entry(patch).is_some() {
             continue;
         }
         let why = if workspace.ledger.is_some() {
@@ -66,30 +65,4 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         }
         out.push(finding);
     }
-}
-
-/// The ledger entry recording `patch`: keyed by the package name, or by the `[patch]` key.
-pub fn ledger_entry<'a>(workspace: &'a Workspace, patch: &PatchedCrate) -> Option<&'a Entry> {
-    let ledger = workspace.ledger.as_ref()?;
-    ledger
-        .entries
-        .get(&patch.package)
-        .or_else(|| ledger.entries.get(&patch.name))
-}
-
-/// The `[patch]` path entry that the ledger entry `name` records.
-pub fn patch_for<'a>(workspace: &'a Workspace, name: &str) -> Option<&'a PatchedCrate> {
-    workspace
-        .patches
-        .iter()
-        .find(|p| p.package == name)
-        .or_else(|| workspace.patches.iter().find(|p| p.name == name))
-}
-
-/// Where a ledger entry starts, or the ledger file.
-pub fn ledger_location(entry: &Entry) -> Location {
-    entry
-        .location
-        .clone()
-        .unwrap_or_else(|| Location::file(LEDGER_PATH))
 }

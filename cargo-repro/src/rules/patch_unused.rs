@@ -4,7 +4,7 @@
 use crate::diag::{Finding, Level};
 use crate::patch::ledger::LEDGER_PATH;
 use crate::rules::Rule;
-use crate::rules::patch_unrecorded::{ledger_location, patch_for};
+use crate::workspace::patches::ledger_location;
 use crate::workspace::{Lockfile, PatchedCrate, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -75,7 +75,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     }
     if let Some(ledger) = &workspace.ledger {
         for (name, entry) in &ledger.entries {
-            if patch_for(workspace, name).is_some() {
+            if workspace.patch_for(name).is_some() {
                 continue;
             }
             out.push(

@@ -4,7 +4,6 @@
 use crate::diag::{Finding, Level};
 use crate::patch::ledger::LEDGER_PATH;
 use crate::rules::Rule;
-use crate::rules::patch_unrecorded::ledger_entry;
 use crate::workspace::Workspace;
 
 pub static RULE: Rule = Rule {
@@ -49,7 +48,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
             continue;
         };
         let crate_name = &patch.package;
-        if let Some(entry) = ledger_entry(workspace, patch)
+        if let Some(entry) = workspace.ledger_entry(patch)
             && entry.version != *vendored
         {
             out.push(

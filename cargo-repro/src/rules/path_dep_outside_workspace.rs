@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::rules::lockfile_stale::dependency_tables;
+use crate::workspace::toml_file::dependency_tables;
 use crate::workspace::{Workspace, normalize};
 
 pub static RULE: Rule = Rule {

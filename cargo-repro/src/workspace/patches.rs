@@ -96,3 +96,30 @@ fn vendored_version(dir: &Path) -> Option<String> {
         .as_str()
         .map(str::to_string)
 }
+
+impl super::Workspace {
+    /// The ledger entry recording `patch`: keyed by the package name, or by the `[patch]` key.
+    pub fn ledger_entry(&self, patch: &PatchedCrate) -> Option<&crate::patch::ledger::Entry> {
+        let ledger = self.ledger.as_ref()?;
+        ledger
+            .entries
+            .get(&patch.package)
+            .or_else(|| ledger.entries.get(&patch.name))
+    }
+
+    /// The `[patch]` path entry that the ledger entry `name` records.
+    pub fn patch_for(&self, name: &str) -> Option<&PatchedCrate> {
+        self.patches
+            .iter()
+            .find(|p| p.package == name)
+            .or_else(|| self.patches.iter().find(|p| p.name == name))
+    }
+}
+
+/// Where a ledger entry starts, or the ledger file.
+pub fn ledger_location(entry: &crate::patch::ledger::Entry) -> Location {
+    entry
+        .location
+        .clone()
+        .unwrap_or_else(|| Location::file(LEDGER_PATH))
+}

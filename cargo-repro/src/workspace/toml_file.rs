@@ -131,3 +131,30 @@ pub fn item_span(item: &Item) -> Option<Range<usize>> {
 pub fn str_of<'a>(item: &'a Item, key: &str) -> Option<&'a str> {
     item.get(key)?.as_str()
 }
+
+/// `[dependencies]`, `[build-dependencies]`, `[dev-dependencies]` and their `[target.*]` forms.
+pub fn dependency_tables(root: &toml_edit::Table) -> Vec<(String, &dyn toml_edit::TableLike)> {
+    let kinds = [
+        "dependencies",
+        "build-dependencies",
+        "dev-dependencies",
+        "build_dependencies",
+        "dev_dependencies",
+    ];
+    let mut tables = Vec::new();
+    for kind in kinds {
+        if let Some(table) = root.get(kind).and_then(|t| t.as_table_like()) {
+            tables.push((kind.to_string(), table));
+        }
+    }
+    if let Some(targets) = root.get("target").and_then(|t| t.as_table_like()) {
+        for (target, item) in targets.iter() {
+            for kind in kinds {
+                if let Some(table) = item.get(kind).and_then(|t| t.as_table_like()) {
+                    tables.push((format!("target.{target}.{kind}"), table));
+                }
+            }
+        }
+    }
+    tables
+}
