@@ -1,4 +1,5 @@
-//! Deterministic release artifacts: tarballs, Debian packages, checksums and provenance.
+//! Deterministic release artifacts: tarballs, Debian packages, checksums, provenance and its
+//! DSSE envelope.
 //!
 //! Every writer here is a pure function from bytes in memory to bytes out: no wall-clock time,
 //! no absolute path, no host lookup. The only time that reaches an artifact is
@@ -6,8 +7,10 @@
 //! Writing the results to disk is the caller's business (through a `Transaction`).
 
 pub mod attestation;
+pub mod base64;
 pub mod checksums;
 pub mod deb;
+pub mod dsse;
 pub mod tarball;
 
 /// One file that goes into an archive.
