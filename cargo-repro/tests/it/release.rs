@@ -3,32 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{copy_tree, git, outside_dir, stderr, workspace_fixture};
-
-/// A committed copy of the clean fixture (with a fixture-owned build script and path dependency
-/// would be better still; the clean fixture keeps the test fast).
-fn checkout(dir: &Path) {
-    copy_tree(&workspace_fixture("clean"), dir);
-    git(dir, &["init", "-q"]);
-    git(dir, &["add", "."]);
-    let status = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "commit",
-            "-qm",
-            "release",
-            "--date",
-            "2026-01-01T00:00:00Z",
-        ])
-        .current_dir(dir)
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+use crate::support::{
+    CLEAN_RELEASE, assert_no_files, build_in, checkout, files, git, outside_checkout, outside_dir,
+    stderr, tool,
+};
 
 /// Builds with a varied environment; returns the out dir.
 fn release(dir: &Path, cargo_home: &Path, tz: &str, umask: &str) -> PathBuf {
@@ -50,35 +28,6 @@ fn release(dir: &Path, cargo_home: &Path, tz: &str, umask: &str) -> PathBuf {
     dir.join("target/repro-artifacts")
 }
 
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-fn tool(dir: &Path, program: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn release_artifacts_are_reproducible_and_valid() {
     let base = outside_dir("release");
@@ -89,17 +38,7 @@ fn release_artifacts_are_reproducible_and_valid() {
     let second = release(&two, &base.join("home/b/.cargo"), "Asia/Tokyo", "077");
     let (a, b) = (files(&first), files(&second));
     let names: Vec<&str> = a.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "SHA256SUMS",
-            "app-1.0.0-x86_64-unknown-linux-gnu.intoto.json",
-            "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz",
-            "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz.sha256",
-            "app_1.0.0_amd64.deb",
-            "app_1.0.0_amd64.deb.sha256",
-        ]
-    );
+    assert_eq!(names, CLEAN_RELEASE);
     assert_eq!(a, b, "artifacts differ between checkouts and environments");
 
     assert!(
@@ -170,9 +109,7 @@ fn release_artifacts_are_reproducible_and_valid() {
 
 #[test]
 fn failures_leave_nothing_in_the_out_dir() {
-    let base = outside_dir("release-fail");
-    let dir = base.join("ws");
-    checkout(&dir);
+    let (_, dir) = outside_checkout("release-fail");
     let out_dir = dir.join("target/repro-artifacts");
     // A package that cannot be described as a .deb: the build succeeds, packaging fails.
     let manifest = std::fs::read_to_string(dir.join("app/Cargo.toml")).unwrap();
@@ -184,47 +121,22 @@ fn failures_leave_nothing_in_the_out_dir() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
-        .args([
-            "repro",
-            "build",
-            "--offline",
-            "--release-artifacts",
-            "--allow-unpinned",
-        ])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
+    let out = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("no description; add `description` to [package]"),
         "{}",
         stderr(&out)
     );
-    let left: Vec<_> = std::fs::read_dir(&out_dir)
-        .map(|d| d.flatten().collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "partial artifacts left: {left:?}");
-}
-
-fn build_in(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
-        .args(["repro", "build", "--offline"])
-        .args(args)
-        .current_dir(dir)
-        .env("CARGO_TERM_COLOR", "never")
-        .output()
-        .unwrap()
+    assert_no_files(&out_dir);
 }
 
 #[test]
 fn bad_build_input_fails_with_a_clear_error_and_no_artifacts() {
-    let base = outside_dir("release-bad");
-    let dir = base.join("ws");
-    checkout(&dir);
+    let (base, dir) = outside_checkout("release-bad");
     let out_dir = dir.join("target/repro-artifacts");
 
-    let unknown_package = build_in(&dir, &["-p", "nope", "--release-artifacts"]);
+    let unknown_package = build_in(&dir, &["-p", "nope", "--release-artifacts"], &[]);
     assert_ne!(unknown_package.status.code(), Some(0));
     assert!(
         stderr(&unknown_package).contains("nope"),
@@ -232,7 +144,11 @@ fn bad_build_input_fails_with_a_clear_error_and_no_artifacts() {
         stderr(&unknown_package)
     );
 
-    let unknown_target = build_in(&dir, &["--target", "no-such-target", "--release-artifacts"]);
+    let unknown_target = build_in(
+        &dir,
+        &["--target", "no-such-target", "--release-artifacts"],
+        &[],
+    );
     assert_ne!(unknown_target.status.code(), Some(0));
     assert!(
         stderr(&unknown_target).contains("no-such-target"),
@@ -245,13 +161,10 @@ fn bad_build_input_fails_with_a_clear_error_and_no_artifacts() {
         "fn main() { this does not compile }\n",
     )
     .unwrap();
-    let failing = build_in(&dir, &["--release-artifacts", "--allow-unpinned"]);
+    let failing = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
     assert_ne!(failing.status.code(), Some(0));
     assert!(stderr(&failing).contains("error"), "{}", stderr(&failing));
-    assert!(
-        !out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(),
-        "no partial artifacts"
-    );
+    assert_no_files(&out_dir);
 
     // The out dir is an existing file: nothing can be written there.
     git(&dir, &["checkout", "--", "app/src/main.rs"]);
@@ -263,6 +176,7 @@ fn bad_build_input_fails_with_a_clear_error_and_no_artifacts() {
             "--out-dir",
             base.join("not-a-dir").to_str().unwrap(),
         ],
+        &[],
     );
     assert_eq!(unwritable.status.code(), Some(2), "{}", stderr(&unwritable));
     assert!(
@@ -287,7 +201,7 @@ fn a_workspace_without_binaries_is_refused() {
     git(&dir, &["init", "-q"]);
     git(&dir, &["add", "."]);
     git(&dir, &["commit", "-qm", "lib only"]);
-    let out = build_in(&dir, &["--release-artifacts"]);
+    let out = build_in(&dir, &["--release-artifacts"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).ends_with(

@@ -136,3 +136,106 @@ pub(crate) fn tiny_workspace(dir: &Path, manifest_extra: &str, files: &[(&str, &
 pub(crate) fn workspace_fixture(name: &str) -> PathBuf {
     fixtures().join("workspaces").join(name)
 }
+
+/// A committed copy of the clean fixture in `dir` (commit time 2026-01-01), for release builds.
+pub(crate) fn checkout(dir: &Path) {
+    copy_tree(&workspace_fixture("clean"), dir);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "."]);
+    let status = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-qm",
+            "release",
+            "--date",
+            "2026-01-01T00:00:00Z",
+        ])
+        .current_dir(dir)
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// A fresh directory outside the repository (see [`outside_dir`]) holding a [`checkout`] in
+/// `ws/`; returns both.
+pub(crate) fn outside_checkout(name: &str) -> (PathBuf, PathBuf) {
+    let base = outside_dir(name);
+    let dir = base.join("ws");
+    checkout(&dir);
+    (base, dir)
+}
+
+/// Runs a real tool (sha256sum, tar, dpkg-deb, …) in `dir`; returns its stdout, panics on failure.
+pub(crate) fn tool(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The files of a directory with their contents, sorted by name.
+pub(crate) fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The files of the clean fixture's unsigned release (`checkout`, then `build --release-artifacts`).
+pub(crate) const CLEAN_RELEASE: [&str; 6] = [
+    "SHA256SUMS",
+    "app-1.0.0-x86_64-unknown-linux-gnu.intoto.json",
+    "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz",
+    "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz.sha256",
+    "app_1.0.0_amd64.deb",
+    "app_1.0.0_amd64.deb.sha256",
+];
+
+/// Extra environment variables for a run.
+pub(crate) type Env<'a> = &'a [(&'a str, &'a Path)];
+
+/// Runs `cargo-repro repro build --offline ARGS` in `dir` with extra environment variables;
+/// stdin is not a terminal.
+pub(crate) fn build_in(dir: &Path, args: &[&str], env: Env<'_>) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"));
+    command
+        .args(["repro", "build", "--offline"])
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TERM_COLOR", "never")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("SSH_AUTH_SOCK");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().unwrap()
+}
+
+/// Fails when `dir` holds anything (a missing directory holds nothing).
+pub(crate) fn assert_no_files(dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "files left in {}: {left:?}", dir.display());
+}
