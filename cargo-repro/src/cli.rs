@@ -91,6 +91,11 @@ pub struct BuildArgs {
     /// Where the release artifacts go (default: target/repro-artifacts).
     #[arg(long, value_name = "DIR", requires = "release_artifacts")]
     pub out_dir: Option<PathBuf>,
+    /// Sign the release: a detached signature of SHA256SUMS and a DSSE envelope of the
+    /// provenance. KEY is `gpg:KEYID`, `ssh:PATH`, or a bare value (an ssh key when that file
+    /// exists, a gpg key id otherwise). Nothing is written when signing fails.
+    #[arg(long, value_name = "KEY", requires = "release_artifacts")]
+    pub sign: Option<String>,
 }
 
 #[derive(Debug, Args)]

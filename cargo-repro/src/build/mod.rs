@@ -7,6 +7,8 @@
 //!   once `CARGO_ENCODED_RUSTFLAGS` is set.
 //! - [`runner`]: the preflight audit, the cargo invocation, the native-CPU scan of its output
 //!   and the binaries it produced.
+//! - [`release`]: the release artifacts of a finished build, written all at once.
+//! - [`signer`]: `--sign KEY`, detached signatures made by gpg or ssh-keygen.
 //!
 //! Typical use:
 //!
@@ -29,6 +31,7 @@ pub mod env;
 pub mod release;
 pub mod runner;
 pub mod rustflags;
+pub mod signer;
 
 pub use env::{BuildEnv, EnvInputs, EnvOptions, SdePolicy};
 pub use runner::{

@@ -1,5 +1,7 @@
 //! Release artifacts from a finished build: per binary a `.tar.gz` and (on Linux) a `.deb`,
-//! `.sha256` sidecars, a sorted `SHA256SUMS`, and an in-toto provenance statement.
+//! `.sha256` sidecars, a sorted `SHA256SUMS`, and an in-toto provenance statement; with a
+//! signer, a detached signature of `SHA256SUMS` and a DSSE envelope of the statement (neither
+//! is listed in `SHA256SUMS`, which they sign).
 //!
 //! Everything is computed in memory first and written through one [`Transaction`], so a
 //! failure leaves nothing partial in the out dir. No artifact depends on the checkout path:
@@ -11,9 +13,11 @@ use std::path::Path;
 
 use super::env::BuildEnv;
 use super::runner::BuildOutcome;
+use super::signer::Signer;
 use crate::artifacts::attestation::{GitSource, ProvenanceInput, Subject, VendoredPatch};
 use crate::artifacts::checksums::{sha256sums, sidecar};
 use crate::artifacts::deb::{DebContents, DebControl, ManifestPackage, deb};
+use crate::artifacts::dsse;
 use crate::artifacts::tarball::tar_gz;
 use crate::artifacts::{ArtifactFile, Normalisation, validate_name_segment};
 use crate::patch::tree::sha256_hex;
@@ -21,12 +25,14 @@ use crate::transaction::Transaction;
 use crate::workspace::source_file::io_reason;
 use crate::workspace::{Workspace, display_path, scrub_paths};
 
-/// Writes the release artifacts of `outcome` into `out_dir`; returns the file names written.
+/// Writes the release artifacts of `outcome` into `out_dir`, signed when a `signer` is given;
+/// returns the file names written.
 pub fn write_release(
     workspace: &Workspace,
     env: &BuildEnv,
     outcome: &BuildOutcome,
     cargo_flags: &[String],
+    signer: Option<&Signer>,
     out_dir: &Path,
     err: &mut dyn Write,
 ) -> anyhow::Result<Vec<String>> {
@@ -134,26 +140,26 @@ pub fn write_release(
         rustc_version_verbose: super::env::rustc(&workspace.root, &["-vV"])?,
         source_date_epoch: epoch,
     };
-    let provenance_name = format!("{package}-{version}-{triple}.intoto.json");
+    let provenance_stem = format!("{package}-{version}-{triple}");
+    let provenance_name = format!("{provenance_stem}.intoto.json");
+    let statement = provenance.render()?.into_bytes();
 
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut all = artifacts.clone();
     for (name, bytes) in &artifacts {
-        files.insert(format!("{name}.sha256"), sidecar(name, bytes)?.into_bytes());
+        all.insert(format!("{name}.sha256"), sidecar(name, bytes)?.into_bytes());
     }
-    files.insert(provenance_name, provenance.render()?.into_bytes());
     let mut summed: Vec<(&str, &[u8])> = artifacts
         .iter()
         .map(|(n, b)| (n.as_str(), b.as_slice()))
         .collect();
-    let provenance_entry = files
-        .iter()
-        .find(|(n, _)| n.ends_with(".intoto.json"))
-        .map(|(n, b)| (n.as_str(), b.as_slice()));
-    summed.extend(provenance_entry);
-    let sums = sha256sums(&summed)?;
-    let mut all = artifacts.clone();
-    all.append(&mut files);
-    all.insert("SHA256SUMS".to_string(), sums.into_bytes());
+    summed.push((&provenance_name, &statement));
+    let sums = sha256sums(&summed)?.into_bytes();
+    if let Some(signer) = signer {
+        // Signed before anything is written, so a failing signer leaves the out dir untouched.
+        all.extend(signatures(signer, &sums, &provenance_stem, &statement)?);
+    }
+    all.insert(provenance_name, statement);
+    all.insert("SHA256SUMS".to_string(), sums);
 
     let shown = display_path(&workspace.root, out_dir);
     std::fs::create_dir_all(out_dir)
@@ -164,6 +170,29 @@ pub fn write_release(
     }
     transaction.commit();
     Ok(all.into_keys().collect())
+}
+
+/// `SHA256SUMS.asc` (or `.sig`), the detached signature of `SHA256SUMS`, and
+/// `PROVENANCE_STEM.intoto.dsse.json`, the provenance statement in a signed DSSE envelope.
+fn signatures(
+    signer: &Signer,
+    sums: &[u8],
+    provenance_stem: &str,
+    statement: &[u8],
+) -> anyhow::Result<[(String, Vec<u8>); 2]> {
+    let sums_signature = signer.sign(sums)?;
+    let envelope_signature = dsse::Signature {
+        keyid: signer.keyid().to_string(),
+        sig: signer.sign(&dsse::pae(dsse::IN_TOTO_PAYLOAD_TYPE, statement))?,
+    };
+    let envelope = dsse::envelope(dsse::IN_TOTO_PAYLOAD_TYPE, statement, &[envelope_signature])?;
+    Ok([
+        (signer.signature_file_name("SHA256SUMS"), sums_signature),
+        (
+            format!("{provenance_stem}.intoto.dsse.json"),
+            envelope.into_bytes(),
+        ),
+    ])
 }
 
 /// The workspace's packages with their targets and metadata (`cargo metadata --no-deps`).

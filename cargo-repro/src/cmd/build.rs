@@ -1,16 +1,24 @@
 //! `cargo repro build`: the release build in a normalised environment.
 
 use std::io::Write;
+use std::path::Path;
 
 use crate::build::env::BuildEnv;
 use crate::build::release;
 use crate::build::runner::{self, BuildOptions};
+use crate::build::signer::{Signer, SigningKey};
 use crate::cli::BuildArgs;
 use crate::exit_code;
 use crate::workspace::{LoadOptions, Workspace};
 
-/// Builds, then names each binary with its sha256.
+/// Builds, then names each binary with its sha256; with `--release-artifacts`, packages (and
+/// with `--sign`, signs) the release.
 pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
+    // The key is checked first, so a missing signer or key fails before a long build.
+    let signer = match &args.sign {
+        Some(spec) => Some(Signer::resolve(SigningKey::parse(spec, Path::is_file)?)?),
+        None => None,
+    };
     let selection = &args.selection;
     let workspace = Workspace::load(&LoadOptions {
         manifest_path: selection.env.manifest_path.clone(),
@@ -66,8 +74,15 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
             None => workspace.root.join("target").join("repro-artifacts"),
         };
         let cargo_flags = runner::cargo_args(&options);
-        let written =
-            release::write_release(&workspace, &env, &outcome, &cargo_flags, &out_dir, err)?;
+        let written = release::write_release(
+            &workspace,
+            &env,
+            &outcome,
+            &cargo_flags,
+            signer.as_ref(),
+            &out_dir,
+            err,
+        )?;
         let shown = crate::workspace::display_path(&workspace.root, &out_dir);
         for name in written {
             writeln!(err, "       Wrote {shown}/{name}")?;

@@ -13,3 +13,4 @@ mod git_state;
 mod patch;
 mod release;
 mod rules;
+mod sign;

@@ -1,0 +1,407 @@
+//! `--sign KEY`: which key signs a release, and detached signatures made with it by gpg or
+//! ssh-keygen.
+//!
+//! Nothing touches the disk: the data goes to the signer on stdin and the signature comes back
+//! on stdout. Every failure (no signer program, an unknown key, an unreadable key file, a
+//! signer that exits non-zero or prints nothing) is a one-line error naming the key, so a
+//! release is either signed or not written at all. The signer never waits for a passphrase
+//! unless a person is at the terminal.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+
+use crate::workspace::source_file::io_reason;
+
+/// A signing key as `--sign` names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SigningKey {
+    /// `gpg:KEYID`: anything gpg finds a secret key by (fingerprint, key id, email).
+    Gpg(String),
+    /// `ssh:PATH`: a private key file, or a `.pub` whose private key is in ssh-agent.
+    Ssh(PathBuf),
+}
+
+impl SigningKey {
+    /// Parses `gpg:KEYID`, `ssh:PATH`, or a bare value: an ssh key when `is_file` says it names
+    /// a file, a gpg key id otherwise.
+    pub fn parse(spec: &str, is_file: impl Fn(&Path) -> bool) -> anyhow::Result<SigningKey> {
+        let key = if let Some(id) = spec.strip_prefix("gpg:") {
+            SigningKey::Gpg(id.to_string())
+        } else if let Some(path) = spec.strip_prefix("ssh:") {
+            SigningKey::Ssh(PathBuf::from(path))
+        } else if is_file(Path::new(spec)) {
+            SigningKey::Ssh(PathBuf::from(spec))
+        } else {
+            SigningKey::Gpg(spec.to_string())
+        };
+        match &key {
+            SigningKey::Gpg(id) if id.trim().is_empty() => anyhow::bail!(
+                "--sign {spec:?} names no key; give `gpg:KEYID` (a fingerprint, key id or email) or `ssh:PATH` (a key file)"
+            ),
+            SigningKey::Ssh(path) if path.as_os_str().is_empty() => anyhow::bail!(
+                "--sign {spec:?} names no key file; give `ssh:PATH` with the path of a key file"
+            ),
+            _ => Ok(key),
+        }
+    }
+}
+
+impl fmt::Display for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SigningKey::Gpg(id) => write!(f, "gpg:{id}"),
+            SigningKey::Ssh(path) => write!(f, "ssh:{}", path.display()),
+        }
+    }
+}
+
+/// A key checked to be usable: its signer program runs and knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signer {
+    key: SigningKey,
+    /// The key's fingerprint: gpg's primary key fingerprint, or ssh's `SHA256:…`.
+    keyid: String,
+}
+
+/// The namespace of ssh signatures (`ssh-keygen -Y verify -n file`).
+pub const SSH_NAMESPACE: &str = "file";
+
+impl Signer {
+    /// Looks the key up (so a missing signer or key fails before the build, not after).
+    pub fn resolve(key: SigningKey) -> anyhow::Result<Signer> {
+        let keyid = match &key {
+            SigningKey::Gpg(id) => {
+                let args = ["--batch", "--no-tty", "--with-colons", "--list-secret-keys", "--", id];
+                let listing = run_signer(
+                    &key,
+                    "gpg",
+                    args.map(OsStr::new),
+                    b"",
+                    "list the keys with `gpg --list-secret-keys`, or for an ssh key give `ssh:PATH` of an existing file",
+                )?;
+                gpg_signing_fingerprint(&String::from_utf8_lossy(&listing))
+            }
+            SigningKey::Ssh(path) => {
+                std::fs::File::open(path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot sign with {key}: cannot read the key file: {}; {SSH_KEY_ADVICE}",
+                        io_reason(&e)
+                    )
+                })?;
+                let args = ["-l", "-E", "sha256", "-f"].map(OsStr::new);
+                let listing = run_signer(
+                    &key,
+                    "ssh-keygen",
+                    args.into_iter().chain([path.as_os_str()]),
+                    b"",
+                    SSH_KEY_ADVICE,
+                )?;
+                ssh_fingerprint(&String::from_utf8_lossy(&listing))
+            }
+        }
+        .map_err(|e| anyhow::anyhow!("cannot sign with {key}: {e}"))?;
+        Ok(Signer { key, keyid })
+    }
+
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// The key's fingerprint, for a DSSE signature's `keyid`.
+    pub fn keyid(&self) -> &str {
+        &self.keyid
+    }
+
+    /// The detached signature's file name for the file `signed`: `.asc` (gpg) or `.sig` (ssh).
+    pub fn signature_file_name(&self, signed: &str) -> String {
+        match self.key {
+            SigningKey::Gpg(_) => format!("{signed}.asc"),
+            SigningKey::Ssh(_) => format!("{signed}.sig"),
+        }
+    }
+
+    /// A detached signature of `data`: ASCII-armoured OpenPGP (`gpg --verify`), or an SSHSIG in
+    /// the namespace [`SSH_NAMESPACE`] (`ssh-keygen -Y verify`).
+    pub fn sign(&self, data: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let signature = match &self.key {
+            SigningKey::Gpg(_) => {
+                let mut args = vec!["--batch", "--no-tty"];
+                if !std::io::stdin().is_terminal() {
+                    // No one could answer a passphrase prompt: fail instead of waiting.
+                    args.extend(["--pinentry-mode", "error"]);
+                }
+                args.extend(["--armor", "--detach-sign", "--output", "-"]);
+                args.extend(["--local-user", &self.keyid]);
+                run_signer(
+                    &self.key,
+                    "gpg",
+                    args.into_iter().map(OsStr::new),
+                    data,
+                    "gpg must be able to use the key without asking (no passphrase, or one gpg-agent has cached), or run from a terminal",
+                )?
+            }
+            SigningKey::Ssh(path) => {
+                let args = ["-Y", "sign", "-n", SSH_NAMESPACE, "-f"].map(OsStr::new);
+                run_signer(
+                    &self.key,
+                    "ssh-keygen",
+                    args.into_iter().chain([path.as_os_str()]),
+                    data,
+                    SSH_KEY_ADVICE,
+                )?
+            }
+        };
+        if signature.is_empty() {
+            anyhow::bail!(
+                "cannot sign with {}: the signer printed no signature; check that the key can sign",
+                self.key
+            );
+        }
+        Ok(signature)
+    }
+}
+
+/// What an ssh key must be for `ssh-keygen -Y sign`.
+const SSH_KEY_ADVICE: &str = "give a private key file (mode 0600, no passphrase unless run from a terminal), or a .pub whose private key is in ssh-agent";
+
+/// Runs the signer program with `input` on stdin; returns its stdout, or an error that names
+/// the key, the signer's last message and `advice` (what to do).
+fn run_signer<'a>(
+    key: &SigningKey,
+    program: &str,
+    args: impl IntoIterator<Item = &'a OsStr>,
+    input: &[u8],
+    advice: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let output = duct::cmd(program, args)
+        .stdin_bytes(input)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!(
+                "cannot sign with {key}: {program} is not installed (or not on PATH); install {}",
+                match program {
+                    "gpg" => "GnuPG (`apt-get install gnupg`)",
+                    _ => "OpenSSH's client tools (`apt-get install openssh-client`)",
+                }
+            ),
+            _ => anyhow::anyhow!(
+                "cannot sign with {key}: cannot run {program}: {}",
+                io_reason(&e)
+            ),
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let reason = stderr
+            .lines()
+            .rev()
+            .map(|line| {
+                let line = line.trim().trim_end_matches('.');
+                line.strip_prefix(&format!("{program}: ")).unwrap_or(line)
+            })
+            .find(|line| !line.is_empty())
+            .unwrap_or("no message");
+        anyhow::bail!("cannot sign with {key}: {program} failed: {reason}; {advice}");
+    }
+    Ok(output.stdout)
+}
+
+/// The fingerprint of the one secret key in `gpg --with-colons --list-secret-keys` output,
+/// checked to be able to sign.
+fn gpg_signing_fingerprint(listing: &str) -> anyhow::Result<String> {
+    let mut keys: Vec<(&str, Option<&str>)> = Vec::new();
+    for line in listing.lines() {
+        let fields: Vec<&str> = line.split(':').collect();
+        match fields.first() {
+            // Field 12 holds the key's capabilities; an upper-case `S` means it can sign.
+            Some(&"sec") => keys.push((fields.get(11).copied().unwrap_or(""), None)),
+            Some(&"fpr") => {
+                if let Some((_, fingerprint @ None)) = keys.last_mut() {
+                    *fingerprint = fields.get(9).copied().filter(|f| !f.is_empty());
+                }
+            }
+            _ => {}
+        }
+    }
+    match keys.as_slice() {
+        [] => anyhow::bail!("gpg has no secret key by that name"),
+        [(capabilities, Some(fingerprint))] => {
+            if !capabilities.contains('S') {
+                anyhow::bail!(
+                    "gpg key {fingerprint} cannot sign (expired, revoked, or no signing subkey); pick another with `gpg --list-secret-keys`"
+                );
+            }
+            Ok(fingerprint.to_string())
+        }
+        [(_, None)] => anyhow::bail!("gpg listed the key without a fingerprint"),
+        several => anyhow::bail!(
+            "{} secret keys match; give the fingerprint of the one to sign with",
+            several.len()
+        ),
+    }
+}
+
+/// `SHA256:…` from `ssh-keygen -l -E sha256` output (`256 SHA256:… comment (ED25519)`).
+fn ssh_fingerprint(listing: &str) -> anyhow::Result<String> {
+    listing
+        .split_whitespace()
+        .nth(1)
+        .filter(|f| f.starts_with("SHA256:"))
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("ssh-keygen printed no SHA256 fingerprint for the key"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::artifacts::test_support::{ScratchDir, run};
+
+    #[test]
+    fn key_specs_name_gpg_or_ssh() {
+        let no_file = |_: &Path| false;
+        let any_file = |_: &Path| true;
+        let cases = [
+            ("gpg:0xDEADBEEF", SigningKey::Gpg("0xDEADBEEF".into())),
+            ("gpg:keys/release", SigningKey::Gpg("keys/release".into())),
+            ("ssh:keys/release", SigningKey::Ssh("keys/release".into())),
+            ("ssh:gpg:odd", SigningKey::Ssh("gpg:odd".into())),
+            ("t@example.com", SigningKey::Gpg("t@example.com".into())),
+        ];
+        for (spec, expected) in cases {
+            assert_eq!(
+                SigningKey::parse(spec, no_file).unwrap(),
+                expected,
+                "{spec}"
+            );
+            assert_eq!(expected.to_string(), spec.replace("t@", "gpg:t@"));
+        }
+        assert_eq!(
+            SigningKey::parse("keys/release", any_file).unwrap(),
+            SigningKey::Ssh("keys/release".into())
+        );
+        assert_eq!(
+            SigningKey::parse("keys/release", no_file).unwrap(),
+            SigningKey::Gpg("keys/release".into())
+        );
+        assert_eq!(
+            SigningKey::parse("gpg:ABCD", any_file).unwrap(),
+            SigningKey::Gpg("ABCD".into()),
+            "an explicit gpg: wins over a file of that name"
+        );
+    }
+
+    #[test]
+    fn empty_key_specs_are_refused() {
+        for spec in ["", "gpg:", "gpg: ", "ssh:"] {
+            let error = SigningKey::parse(spec, |_: &Path| false)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with(&format!("--sign {spec:?} names no key")),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_gpg_fingerprint_is_that_of_the_one_signing_key() {
+        let one = "sec:u:255:22:7BCA29E1E6AE063C:1795297811:::u:::scSC:::+::ed25519:::0:\n\
+                   fpr:::::::::B2254FFD690AD31A1B1970CE7BCA29E1E6AE063C:\n\
+                   grp:::::::::79F0940C76A2E714B97CEA08C4925154063A8372:\n\
+                   uid:u::::1795297811::03DC::Test <t@example.com>::::::::::0:\n\
+                   ssb:u:255:18:1111111111111111:1795297811::::::e:::+::cv25519::\n\
+                   fpr:::::::::1111111111111111111111111111111111111111:\n";
+        assert_eq!(
+            gpg_signing_fingerprint(one).unwrap(),
+            "B2254FFD690AD31A1B1970CE7BCA29E1E6AE063C"
+        );
+        let two = format!("{one}{}", one.replace("B2254", "C3365"));
+        assert!(
+            gpg_signing_fingerprint(&two)
+                .unwrap_err()
+                .to_string()
+                .starts_with("2 secret keys match")
+        );
+        let expired = one.replace(":scSC:", ":sc:");
+        assert!(
+            gpg_signing_fingerprint(&expired)
+                .unwrap_err()
+                .to_string()
+                .contains("cannot sign")
+        );
+        assert!(gpg_signing_fingerprint("").is_err());
+    }
+
+    #[test]
+    fn the_ssh_fingerprint_is_the_sha256_field() {
+        assert_eq!(
+            ssh_fingerprint("256 SHA256:v58e1S0NyG2k t@example.com (ED25519)\n").unwrap(),
+            "SHA256:v58e1S0NyG2k"
+        );
+        assert!(ssh_fingerprint("256 MD5:aa:bb t (ED25519)\n").is_err());
+        assert!(ssh_fingerprint("").is_err());
+    }
+
+    /// An ed25519 key without passphrase at `dir/key`.
+    fn ssh_key(dir: &Path) {
+        run(
+            "ssh-keygen",
+            &["-q", "-t", "ed25519", "-N", "", "-f", "key"],
+            dir,
+        );
+    }
+
+    #[test]
+    fn ssh_signatures_are_deterministic() {
+        let scratch = ScratchDir::new("signer-ssh");
+        let dir = scratch.path();
+        ssh_key(dir);
+        let signer = Signer::resolve(SigningKey::Ssh(dir.join("key"))).unwrap();
+        let listed = run("ssh-keygen", &["-l", "-f", "key.pub"], dir);
+        assert_eq!(listed.split_whitespace().nth(1), Some(signer.keyid()));
+        assert_eq!(signer.signature_file_name("SHA256SUMS"), "SHA256SUMS.sig");
+        let data = b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  empty\n";
+        let signature = signer.sign(data).unwrap();
+        assert_eq!(
+            signature,
+            signer.sign(data).unwrap(),
+            "ed25519 is deterministic"
+        );
+        assert!(signature.starts_with(b"-----BEGIN SSH SIGNATURE-----\n"));
+    }
+
+    #[test]
+    fn unusable_ssh_keys_fail_naming_the_key() {
+        let scratch = ScratchDir::new("signer-ssh-bad");
+        let dir = scratch.path();
+        let missing = dir.join("missing");
+        let error = Signer::resolve(SigningKey::Ssh(missing.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(&format!(
+                "cannot sign with ssh:{}: cannot read the key file: no such file",
+                missing.display()
+            )),
+            "{error}"
+        );
+
+        std::fs::write(dir.join("garbage"), "not a key\n").unwrap();
+        let error = Signer::resolve(SigningKey::Ssh(dir.join("garbage")))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("garbage: ssh-keygen failed: "), "{error}");
+
+        // A public key alone: it can be looked up, but nothing can sign with it.
+        ssh_key(dir);
+        std::fs::remove_file(dir.join("key")).unwrap();
+        let signer = Signer::resolve(SigningKey::Ssh(dir.join("key.pub"))).unwrap();
+        let error = signer.sign(b"data").unwrap_err().to_string();
+        assert!(error.contains("key.pub: ssh-keygen failed: "), "{error}");
+        assert!(!error.contains('\n'), "{error}");
+    }
+}
