@@ -105,10 +105,6 @@ impl Signer {
         Ok(Signer { key, keyid })
     }
 
-    pub fn key(&self) -> &SigningKey {
-        &self.key
-    }
-
     /// The key's fingerprint, for a DSSE signature's `keyid`.
     pub fn keyid(&self) -> &str {
         &self.keyid
