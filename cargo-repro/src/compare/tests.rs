@@ -349,6 +349,21 @@ fn generated_code_with_the_build_time_and_a_hash_ordered_table() {
 }
 
 #[test]
+fn line_endings_and_whitespace_are_header_fields() {
+    let runs = runs_under("/nonexistent/ws");
+    let crlf = compare_files("a.txt", b"one\ntwo\n", b"one\r\ntwo\r\n", &runs);
+    assert_eq!(crlf.header_fields, ["line endings or final newline"]);
+    let indented = compare_files(
+        "a.rs",
+        b"fn x() {\n  y();\n}\n",
+        b"fn x() {\n    y();\n}\n",
+        &runs,
+    );
+    assert_eq!(indented.header_fields, ["whitespace"]);
+    assert_eq!(indented.strings, []);
+}
+
+#[test]
 fn a_build_script_output_with_each_runs_paths() {
     let runs = runs_under("/nonexistent/out");
     let output = |run: &str| {

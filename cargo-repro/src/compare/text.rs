@@ -42,12 +42,12 @@ pub(super) fn compare(a: &[u8], b: &[u8], cx: &Context<'_>) -> Builder {
         return builder;
     }
     let (prefix, suffix) = binary::common_ends(&lines_a, &lines_b);
-    strings::explain(
-        &middle(&lines_a, prefix, suffix),
-        &middle(&lines_b, prefix, suffix),
-        cx.scrubber,
-        &mut builder.evidence,
-    );
+    let middle_a = middle(&lines_a, prefix, suffix);
+    let middle_b = middle(&lines_b, prefix, suffix);
+    if middle_a == middle_b {
+        builder.header_fields.push("whitespace".to_string());
+    }
+    strings::explain(&middle_a, &middle_b, cx.scrubber, &mut builder.evidence);
     builder
 }
 
