@@ -7,10 +7,13 @@ use object::elf::{self, FileHeader32, FileHeader64};
 use object::read::elf::{FileHeader, SectionHeader as _};
 use object::{Endianness, pod};
 
+use super::members::occurrence_keys;
 use super::{Builder, Context, Format, Unreadable, binary};
 
 /// The most differing sections listed by name (relocatable objects have thousands).
 const MAX_SECTIONS_LISTED: usize = 64;
+/// The most section names in one note.
+const MAX_NAMES_IN_NOTE: usize = 8;
 
 /// One ELF file, as far as the comparison needs it.
 struct Image<'data> {
@@ -101,20 +104,22 @@ pub(super) fn compare(a: &[u8], b: &[u8], cx: &Context<'_>) -> Result<Builder, U
 }
 
 fn compare_sections(a: &Image<'_>, b: &Image<'_>, cx: &Context<'_>, builder: &mut Builder) {
-    let keyed_b = keyed(&b.sections);
+    let keys_a = occurrence_keys(a.sections.iter().map(|s| s.name.as_str()));
+    let keys_b = occurrence_keys(b.sections.iter().map(|s| s.name.as_str()));
+    let index_b: BTreeMap<(&str, usize), usize> =
+        keys_b.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let mut matched_b = vec![false; b.sections.len()];
     let mut differing = Vec::new();
+    let mut only_in = [Vec::new(), Vec::new()];
     let mut compressed = Vec::new();
-    for (key, section_a) in keys(&a.sections).zip(&a.sections) {
-        let Some(&index_b) = keyed_b.get(&key) else {
+    for (key, section_a) in keys_a.iter().zip(&a.sections) {
+        let Some(&i) = index_b.get(key) else {
             differing.push(section_a.name.clone());
-            builder
-                .notes
-                .push(format!("section {} is only in run 1", section_a.name));
+            only_in[0].push(section_a.name.as_str());
             continue;
         };
-        matched_b[index_b] = true;
-        let section_b = &b.sections[index_b];
+        matched_b[i] = true;
+        let section_b = &b.sections[i];
         if section_a.data == section_b.data
             && section_a.sh_type == section_b.sh_type
             && section_a.flags == section_b.flags
@@ -123,7 +128,7 @@ fn compare_sections(a: &Image<'_>, b: &Image<'_>, cx: &Context<'_>, builder: &mu
         }
         differing.push(section_a.name.clone());
         if section_a.is_compressed() || section_b.is_compressed() {
-            compressed.push(section_a.name.clone());
+            compressed.push(section_a.name.as_str());
         }
         if section_a.holds_strings() && section_b.holds_strings() {
             binary::explain(section_a.data, section_b.data, cx, &mut builder.evidence);
@@ -131,15 +136,17 @@ fn compare_sections(a: &Image<'_>, b: &Image<'_>, cx: &Context<'_>, builder: &mu
     }
     for (section_b, _) in b.sections.iter().zip(&matched_b).filter(|(_, m)| !**m) {
         differing.push(section_b.name.clone());
-        builder
-            .notes
-            .push(format!("section {} is only in run 2", section_b.name));
+        only_in[1].push(section_b.name.as_str());
+    }
+    for (run, names) in only_in.iter().enumerate() {
+        if !names.is_empty() {
+            let what = format!("sections only in run {}", run + 1);
+            builder.notes.push(listed(&what, names));
+        }
     }
     if !compressed.is_empty() {
-        builder.notes.push(format!(
-            "compressed sections, strings not read: {}",
-            compressed.join(", ")
-        ));
+        let what = "compressed sections, strings not read";
+        builder.notes.push(listed(what, &compressed));
     }
     if differing.len() > MAX_SECTIONS_LISTED {
         builder.notes.push(format!(
@@ -151,23 +158,13 @@ fn compare_sections(a: &Image<'_>, b: &Image<'_>, cx: &Context<'_>, builder: &mu
     builder.sections = differing;
 }
 
-/// Sections are matched by name and, for names that repeat (`.text` in objects with many
-/// groups), by occurrence.
-fn keys<'a>(sections: &'a [Section<'_>]) -> impl Iterator<Item = (&'a str, usize)> {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    sections.iter().map(move |section| {
-        let occurrence = seen.entry(&section.name).or_default();
-        let key = (section.name.as_str(), *occurrence);
-        *occurrence += 1;
-        key
-    })
-}
-
-fn keyed<'a>(sections: &'a [Section<'_>]) -> BTreeMap<(&'a str, usize), usize> {
-    keys(sections)
-        .enumerate()
-        .map(|(index, key)| (key, index))
-        .collect()
+/// `what: a, b, c` with at most [`MAX_NAMES_IN_NOTE`] names, then how many more.
+fn listed(what: &str, names: &[&str]) -> String {
+    let shown = names[..names.len().min(MAX_NAMES_IN_NOTE)].join(", ");
+    match names.len().checked_sub(MAX_NAMES_IN_NOTE) {
+        Some(more) if more > 0 => format!("{what}: {shown} and {more} more"),
+        _ => format!("{what}: {shown}"),
+    }
 }
 
 fn read(data: &[u8]) -> object::read::Result<Image<'_>> {

@@ -39,8 +39,8 @@ pub(super) fn compare(
     cx: &Context<'_>,
     builder: &mut Builder,
 ) {
-    let keys_a = keys(a);
-    let keys_b = keys(b);
+    let keys_a = occurrence_keys(a.iter().map(|m| m.name.as_str()));
+    let keys_b = occurrence_keys(b.iter().map(|m| m.name.as_str()));
     let index_b: BTreeMap<(&str, usize), usize> =
         keys_b.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let index_a: BTreeMap<(&str, usize), usize> =
@@ -110,14 +110,14 @@ fn list(
     });
 }
 
-/// Members are matched by name and, for names that repeat, by occurrence.
-fn keys<'a>(members: &'a [Member<'_>]) -> Vec<(&'a str, usize)> {
+/// Keys that match things by name and, for names that repeat (`.text` sections in objects,
+/// members of `ar` archives), by occurrence: `(name, 0)`, `(name, 1)`, …
+pub(super) fn occurrence_keys<'a>(names: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
-    members
-        .iter()
-        .map(|member| {
-            let occurrence = seen.entry(&member.name).or_default();
-            let key = (member.name.as_str(), *occurrence);
+    names
+        .map(|name| {
+            let occurrence = seen.entry(name).or_default();
+            let key = (name, *occurrence);
             *occurrence += 1;
             key
         })

@@ -485,6 +485,33 @@ fn a_hundred_megabyte_elf_pair_differing_in_one_section() {
 }
 
 #[test]
+fn sections_in_one_run_only_and_compressed_sections_are_noted() {
+    let same: &[u8] = b"same bytes";
+    let a = synthetic_elf(&[(".text", 1, 6, same), (".zdebug", 1, 0x800, b"aaaa-packed")]);
+    let b = synthetic_elf(&[
+        (".text", 1, 6, same),
+        (".zdebug", 1, 0x800, b"bbbb-packed"),
+        (".extra", 1, 2, b"more"),
+    ]);
+    let comparison = compare_files("app", &a, &b, &runs_under("/nonexistent/sections"));
+    // The section name table differs too: it holds `.extra`.
+    assert_eq!(comparison.sections, [".zdebug", ".shstrtab", ".extra"]);
+    assert_eq!(
+        comparison.notes,
+        [
+            "sections only in run 2: .extra",
+            "compressed sections, strings not read: .zdebug"
+        ]
+    );
+    assert!(
+        comparison
+            .strings
+            .iter()
+            .all(|s| !s.runs[0].concat().contains("packed"))
+    );
+}
+
+#[test]
 fn json_names_are_kebab_case() {
     let comparison = FileComparison {
         members: vec![MemberComparison {
