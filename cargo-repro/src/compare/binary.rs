@@ -33,13 +33,18 @@ pub(super) fn compare(a: &[u8], b: &[u8], cx: &Context<'_>) -> Builder {
 
 /// Adds the strings of the regions where `a` and `b` differ to `evidence`, explained.
 pub(super) fn explain(a: &[u8], b: &[u8], cx: &Context<'_>, evidence: &mut Evidence) {
-    let mut strings_a = Vec::new();
-    let mut strings_b = Vec::new();
+    let mut strings = [Vec::new(), Vec::new()];
+    differing_strings(a, b, &mut strings);
+    strings::explain(&strings[0], &strings[1], cx.scrubber, evidence);
+}
+
+/// Appends the strings of the regions where `a` and `b` differ to `strings` (run 1's, run 2's),
+/// in order, each region grown to whole strings.
+pub(super) fn differing_strings<'d>(a: &'d [u8], b: &'d [u8], strings: &mut [Vec<&'d str>; 2]) {
     for region in widened_to_strings(a, b, differing_regions(a, b)) {
-        strings::extract(&a[region.a], &mut strings_a);
-        strings::extract(&b[region.b], &mut strings_b);
+        strings::extract(&a[region.a], &mut strings[0]);
+        strings::extract(&b[region.b], &mut strings[1]);
     }
-    strings::explain(&strings_a, &strings_b, cx.scrubber, evidence);
 }
 
 /// The regions where `a` and `b` differ, in order.

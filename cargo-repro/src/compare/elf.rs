@@ -8,7 +8,7 @@ use object::read::elf::{FileHeader, SectionHeader as _};
 use object::{Endianness, pod};
 
 use super::members::occurrence_keys;
-use super::{Builder, Context, Format, Unreadable, binary};
+use super::{Builder, Context, Format, Unreadable, binary, strings};
 
 /// The most differing sections listed by name (relocatable objects have thousands).
 const MAX_SECTIONS_LISTED: usize = 64;
@@ -112,6 +112,7 @@ fn compare_sections(a: &Image<'_>, b: &Image<'_>, cx: &Context<'_>, builder: &mu
     let mut differing = Vec::new();
     let mut only_in = [Vec::new(), Vec::new()];
     let mut compressed = Vec::new();
+    let mut strings = [Vec::new(), Vec::new()];
     for (key, section_a) in keys_a.iter().zip(&a.sections) {
         let Some(&i) = index_b.get(key) else {
             differing.push(section_a.name.clone());
@@ -131,9 +132,12 @@ fn compare_sections(a: &Image<'_>, b: &Image<'_>, cx: &Context<'_>, builder: &mu
             compressed.push(section_a.name.as_str());
         }
         if section_a.holds_strings() && section_b.holds_strings() {
-            binary::explain(section_a.data, section_b.data, cx, &mut builder.evidence);
+            binary::differing_strings(section_a.data, section_b.data, &mut strings);
         }
     }
+    // Explained together: an object file puts each string constant in a section of its own,
+    // so strings in another order show as sections whose contents were swapped.
+    strings::explain(&strings[0], &strings[1], cx.scrubber, &mut builder.evidence);
     for (section_b, _) in b.sections.iter().zip(&matched_b).filter(|(_, m)| !**m) {
         differing.push(section_b.name.clone());
         only_in[1].push(section_b.name.as_str());

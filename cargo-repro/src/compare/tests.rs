@@ -580,3 +580,38 @@ fn each_kind_suggests_its_fix() {
         assert!(suggestion(kind).contains(fix), "{kind:?}");
     }
 }
+
+#[test]
+fn a_table_in_another_order_in_an_rlib_swaps_its_constants_sections() {
+    let two = TwoRuns::new("compare-rlib-order");
+    let source = |entries: [&str; 4]| {
+        format!(
+            "pub static TABLE: [&str; 4] = {entries:?};\npub fn table() -> &'static [&'static str] {{ &TABLE }}\n"
+        )
+    };
+    let args = ["--crate-type", "rlib", "--crate-name", "demo", "-O"];
+    let root = two.root(0);
+    let forward = ["alpha-entry", "beta-entry", "gamma-entry", "delta-entry"];
+    let shuffled = ["gamma-entry", "alpha-entry", "delta-entry", "beta-entry"];
+    let a = compile(&root, "demo/src/lib.rs", &source(forward), &args);
+    let b = compile(&root, "demo/src/lib.rs", &source(shuffled), &args);
+    let comparison = compare_files("libdemo.rlib", &a, &b, &two.runs);
+    let object = comparison
+        .members
+        .iter()
+        .find_map(|m| match &m.difference {
+            MemberDifference::Differs(object) if m.name.ends_with(".rcgu.o") => Some(object),
+            _ => None,
+        })
+        .expect("the object member differs");
+    let constants = object
+        .sections
+        .iter()
+        .filter(|s| s.starts_with(".rodata..Lanon."))
+        .count();
+    assert!(constants >= 4, "{:?}", object.sections);
+    assert!(object.render_lines(0).contains(
+        &"ordering: alpha-entry, beta-entry, gamma-entry, delta-entry vs gamma-entry, alpha-entry, delta-entry, beta-entry (the same strings in another order)".to_string()
+    ));
+    assert_eq!(kinds(&comparison), [DifferenceKind::Ordering]);
+}
