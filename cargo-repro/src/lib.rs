@@ -9,6 +9,7 @@ pub mod artifacts;
 pub mod build;
 pub mod cli;
 pub mod cmd;
+pub mod compare;
 pub mod config;
 pub mod diag;
 pub mod exit_code;
