@@ -37,6 +37,9 @@ pub enum Command {
     Build(BuildArgs),
     /// Print exactly the environment and flags that `cargo repro build` uses.
     Env(EnvArgs),
+    /// Build twice under varied conditions, compare every output, and name the crate that differs.
+    #[command(after_help = crate::exit_code::VERIFY_HELP)]
+    Verify(VerifyArgs),
 }
 
 /// The workspace, target and time a build environment is for (shared by `build` and `env`).
@@ -96,6 +99,46 @@ pub struct BuildArgs {
     /// exists, a gpg key id otherwise). Nothing is written when signing fails.
     #[arg(long, value_name = "KEY", requires = "release_artifacts")]
     pub sign: Option<String>,
+    /// Write cargo's JSON messages (one per line) to FILE; `cargo repro verify` reads the units
+    /// of each run from it.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub message_log: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub selection: BuildSelection,
+    /// Build even when check reports an unpinned toolchain, a missing or stale lockfile, or native CPU flags.
+    #[arg(long)]
+    pub allow_unpinned: bool,
+    /// Also compare the release artifacts (tar.gz, .deb, SHA256SUMS, provenance) of each run.
+    #[arg(long)]
+    pub release_artifacts: bool,
+    /// The variations of the second and later runs, comma-separated (default: all).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_enum)]
+    pub vary: Vec<crate::verify::Variation>,
+    /// How many builds to run and compare (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(2..))]
+    pub runs: u32,
+    /// Keep the checkouts and target directories of the runs (in the temporary directory).
+    #[arg(long)]
+    pub keep: bool,
+    /// When the runs differ, find which single variation causes the difference.
+    #[arg(long, conflicts_with = "against")]
+    pub bisect: bool,
+    /// Rebuild once and compare with a published SHA256SUMS or *.intoto.json instead.
+    #[arg(long, value_name = "FILE")]
+    pub against: Option<PathBuf>,
+    /// Output format of the report (on stdout).
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    pub format: VerifyFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Args)]

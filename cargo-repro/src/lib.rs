@@ -19,6 +19,7 @@ pub mod patch;
 pub mod rules;
 pub mod scan;
 pub mod transaction;
+pub mod verify;
 pub mod workspace;
 
 use std::ffi::OsString;
@@ -58,6 +59,7 @@ pub fn main_with_args(mut args: Vec<OsString>) -> u8 {
         Command::Hook(args) => cmd::hook::run(&args.command, &mut err),
         Command::Build(args) => cmd::build::run(args, &mut err),
         Command::Env(args) => cmd::env::run(args, &mut out, &mut err),
+        Command::Verify(args) => cmd::verify::run(args, &mut out, &mut err),
     };
     let _ = out.flush();
     match result {

@@ -64,6 +64,8 @@ pub struct Binary {
 pub struct BuildOutcome {
     /// Sorted by name, then path.
     pub binaries: Vec<Binary>,
+    /// Cargo's JSON messages, one per line, as cargo printed them.
+    pub messages: Vec<u8>,
 }
 
 /// The arguments after `cargo`.
@@ -174,6 +176,7 @@ pub fn build(
     }
     Ok(BuildOutcome {
         binaries: binaries(&messages, &workspace.root),
+        messages,
     })
 }
 

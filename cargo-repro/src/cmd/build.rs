@@ -48,6 +48,15 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
         allow_unpinned: args.allow_unpinned,
     };
     let outcome = runner::build(&workspace, &options, &env, err)?;
+    if let Some(log) = &args.message_log {
+        std::fs::write(log, &outcome.messages).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write {}: {}",
+                log.display(),
+                crate::workspace::source_file::io_reason(&e)
+            )
+        })?;
+    }
     if outcome.binaries.is_empty() {
         anyhow::bail!(
             "the build produced no binary; pass -p PKG for a package with a [[bin]] target"

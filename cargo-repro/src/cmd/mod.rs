@@ -7,3 +7,4 @@ pub mod explain;
 pub mod hook;
 pub mod patch;
 pub mod rules;
+pub mod verify;
