@@ -14,3 +14,4 @@ mod patch;
 mod release;
 mod rules;
 mod sign;
+mod verify;

@@ -139,7 +139,12 @@ pub(crate) fn workspace_fixture(name: &str) -> PathBuf {
 
 /// A committed copy of the clean fixture in `dir` (commit time 2026-01-01), for release builds.
 pub(crate) fn checkout(dir: &Path) {
-    copy_tree(&workspace_fixture("clean"), dir);
+    committed_copy(&workspace_fixture("clean"), dir);
+}
+
+/// Copies `fixture` to `dir` and commits it (a fixed date, so `SOURCE_DATE_EPOCH` is stable).
+pub(crate) fn committed_copy(fixture: &Path, dir: &Path) {
+    copy_tree(fixture, dir);
     git(dir, &["init", "-q"]);
     git(dir, &["add", "."]);
     let status = std::process::Command::new("git")
