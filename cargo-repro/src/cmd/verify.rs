@@ -73,6 +73,7 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         cargo_home: workspace.cargo_home.clone(),
         rustup_home: rustup_home(),
         verify_dir: verify_dir.clone(),
+        seed: None,
     };
     let variations: BTreeSet<Variation> = if args.vary.is_empty() {
         Variation::ALL.into_iter().collect()

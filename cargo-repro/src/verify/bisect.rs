@@ -1,6 +1,11 @@
 //! `--bisect`: which variation makes the outputs differ. A trial with no variation first (a
 //! difference there means time or randomness), then halving the set of variations while one
-//! half alone still reproduces the difference. Each trial is one more build in a fresh copy.
+//! half alone still reproduces the difference.
+//!
+//! Each trial is one more build in a fresh copy that starts from the baseline's target
+//! directory with the culprit packages cleaned: cargo rebuilds the culprits, what depends on
+//! them, and whatever the trial's variation itself invalidates (a path or `CARGO_HOME` change
+//! does invalidate the units that see it), and nothing else.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -14,9 +19,15 @@ use super::{VerifyOptions, differs};
 pub fn bisect(
     options: &VerifyOptions,
     baseline: &RunRecord,
+    culprits: &[String],
     cpus: usize,
     err: &mut dyn Write,
 ) -> anyhow::Result<Bisection> {
+    let mut request = options.request.clone();
+    request.seed = Some((
+        baseline.setup.kept_at(&request.verify_dir).join("target"),
+        culprits.to_vec(),
+    ));
     let mut next_index = options.runs + 1;
     let mut trials = Vec::new();
     let mut trial = |set: &BTreeSet<Variation>, err: &mut dyn Write| -> anyhow::Result<bool> {
@@ -29,7 +40,7 @@ pub fn bisect(
         );
         next_index += 1;
         writeln!(err, "   Bisecting with {}", describe(set))?;
-        let record = run::run(&options.request, &setup, err)?;
+        let record = run::run(&request, &setup, err)?;
         let differ = differs(baseline, &record);
         trials.push(format!(
             "{}: {}",

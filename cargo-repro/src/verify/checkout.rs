@@ -30,6 +30,13 @@ pub fn copy_checkout(
     link_git_dir(root, to)
 }
 
+/// Copies a finished run's target directory into a new checkout, so that its build reuses
+/// every unit cargo considers fresh (`--bisect` rebuilds only the culprits and what depends on
+/// them). Copied after the sources, the outputs are newer than them, as cargo expects.
+pub fn seed_target_dir(from: &Path, to: &Path, umask: u32) -> anyhow::Result<()> {
+    copy_dir(from, to, umask, false, false)
+}
+
 fn copy_dir(
     from: &Path,
     to: &Path,

@@ -114,7 +114,12 @@ pub fn verify(
     report.consequences = diagnosis.consequences;
     report.unpaired_units = diagnosis.unpaired;
     if options.bisect {
-        report.bisect = Some(bisect::bisect(options, baseline, cpus, err)?);
+        let culprits: Vec<String> = report
+            .culprits
+            .iter()
+            .map(|c| format!("{}@{}", c.krate, c.version))
+            .collect();
+        report.bisect = Some(bisect::bisect(options, baseline, &culprits, cpus, err)?);
     }
     Ok(report)
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::checkout::copy_checkout;
+use super::checkout::{copy_checkout, seed_target_dir};
 use super::units::{RunPrefixes, Unit, UnitKey, UnitKind, read_units};
 use super::variation::RunSetup;
 use crate::patch::tree::sha256_hex;
@@ -34,6 +34,9 @@ pub struct RunRequest {
     pub rustup_home: Option<PathBuf>,
     /// The scratch directory of this verification.
     pub verify_dir: PathBuf,
+    /// A finished run's target directory to start from (`--bisect`), and the packages
+    /// (`name@version`) to clean in it so that they, and what depends on them, are rebuilt.
+    pub seed: Option<(PathBuf, Vec<String>)>,
 }
 
 /// A file an output of the run, with its hash.
@@ -80,6 +83,10 @@ pub fn run(
             .map_err(|e| anyhow::anyhow!("cannot create {}: {}", home.display(), io_reason(&e)))?;
     }
     let target_dir = location.join("target");
+    if let Some((seed, packages)) = &request.seed {
+        seed_target_dir(seed, &target_dir, setup.umask)?;
+        clean_packages(packages, location, &target_dir, setup)?;
+    }
     let message_log = request
         .verify_dir
         .join(format!("messages-{}.jsonl", setup.index));
@@ -251,4 +258,38 @@ fn symlink_dir(original: &Path, link: &Path) -> anyhow::Result<()> {
 fn symlink_dir(original: &Path, link: &Path) -> anyhow::Result<()> {
     std::os::windows::fs::symlink_dir(original, link)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {}", link.display(), io_reason(&e)))
+}
+
+/// `cargo clean --release -p SPEC…` in the run's checkout and environment.
+fn clean_packages(
+    packages: &[String],
+    location: &Path,
+    target_dir: &Path,
+    setup: &RunSetup,
+) -> anyhow::Result<()> {
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut args: Vec<String> = vec!["clean".into(), "--release".into(), "--offline".into()];
+    for package in packages {
+        args.extend(["-p".to_string(), package.clone()]);
+    }
+    let output = duct::cmd(cargo, args)
+        .dir(location)
+        .env("CARGO_HOME", &setup.cargo_home)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| anyhow::anyhow!("cannot run cargo clean: {}", io_reason(&e)))?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "cargo clean of {} failed: {}",
+            packages.join(", "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
 }
