@@ -8,15 +8,16 @@ use super::localise::{PackageDeps, localise};
 use super::report::{Consequence, Culprit};
 use super::run::RunRecord;
 use super::units::{UnitKey, UnitKind};
+use crate::compare::{DifferenceKind, suggestion};
 
 /// How kinds of difference rank when a unit shows several: the first present names it.
-const KIND_PRECEDENCE: &[&str] = &[
-    "timestamp",
-    "build-path",
-    "target-dir",
-    "cargo-home",
-    "home-directory",
-    "ordering",
+const KIND_PRECEDENCE: &[DifferenceKind] = &[
+    DifferenceKind::Timestamp,
+    DifferenceKind::BuildPath,
+    DifferenceKind::TargetDir,
+    DifferenceKind::CargoHome,
+    DifferenceKind::HomeDirectory,
+    DifferenceKind::Ordering,
 ];
 
 /// What check reports about a proc-macro crate, by `name@version`.
@@ -113,16 +114,10 @@ fn culprit(
     } else {
         Vec::new()
     };
-    let mut kind = KIND_PRECEDENCE
-        .iter()
-        .find(|k| kinds.contains(**k))
-        .map(|k| k.to_string());
-    let explained_by_paths_or_time = matches!(
-        kind.as_deref(),
-        Some("timestamp" | "build-path" | "target-dir" | "cargo-home" | "home-directory")
-    );
-    if !macros.is_empty() && !explained_by_paths_or_time {
-        kind = Some("proc-macro-expansion".to_string());
+    let found = KIND_PRECEDENCE.iter().copied().find(|k| kinds.contains(k));
+    let explained_by_paths_or_time = found.is_some_and(|k| k != DifferenceKind::Ordering);
+    let expansion = !macros.is_empty() && !explained_by_paths_or_time;
+    if expansion {
         evidence.push(format!(
             "the proc-macro crates it uses ({}) are identical in both runs, so their expansion differs between runs",
             macros.join(", ")
@@ -133,45 +128,33 @@ fn culprit(
             }
         }
     }
-    let kind = kind.unwrap_or_else(|| "unknown".to_string());
+    let (kind, fix) = match found {
+        _ if expansion => (
+            "proc-macro-expansion".to_string(),
+            "the expansion depends on hash-map iteration order or other state of the compiler process: make the macro emit in a defined order (BTreeMap, or sort), see `cargo repro explain proc-macro-hash-iteration`, or vendor a fixed version with `cargo repro patch add`".to_string(),
+        ),
+        Some(DifferenceKind::Timestamp) if key.kind == UnitKind::BuildScriptRun => (
+            "timestamp".to_string(),
+            "the build script writes the time of the build: read SOURCE_DATE_EPOCH (cargo repro build sets it) instead of the clock, or drop the timestamp".to_string(),
+        ),
+        Some(kind) => (kind_name(kind), suggestion(kind).to_string()),
+        None => ("unknown".to_string(), suggestion(DifferenceKind::Other).to_string()),
+    };
     Ok(Culprit {
         krate: key.package.clone(),
         version: key.version.clone(),
         unit: key.kind,
-        fix: fix_for(&kind, key.kind).to_string(),
         kind,
         evidence,
-        macros: if explained_by_paths_or_time {
-            Vec::new()
-        } else {
-            macros
-        },
+        macros: if expansion { macros } else { Vec::new() },
+        fix,
     })
 }
 
-/// The likely fix for a kind of difference.
-pub fn fix_for(kind: &str, unit: UnitKind) -> &'static str {
-    match (kind, unit) {
-        ("timestamp", UnitKind::BuildScriptRun) => {
-            "the build script embeds the time of the build: read SOURCE_DATE_EPOCH (cargo repro build sets it) instead of the clock, or drop the timestamp"
-        }
-        ("timestamp", _) => {
-            "the crate embeds the time of the build: derive it from SOURCE_DATE_EPOCH or drop it"
-        }
-        ("build-path" | "target-dir", _) => {
-            "the checkout path is embedded (env!(\"CARGO_MANIFEST_DIR\"), file!() in a string, or OUT_DIR): use paths relative to the crate, include_str!/include_bytes! at compile time, or --remap-path-prefix where rustc sees the path"
-        }
-        ("cargo-home", _) => {
-            "the CARGO_HOME path is embedded: remap it with --remap-path-prefix (cargo repro build does) or avoid embedding dependency paths"
-        }
-        ("home-directory", _) => {
-            "the home directory is embedded: do not read HOME or ~ at build time"
-        }
-        ("ordering", _) | ("proc-macro-expansion", _) => {
-            "output order depends on hash-map iteration: iterate a BTreeMap or sort before emitting (see `cargo repro explain proc-macro-hash-iteration`), or vendor a fixed version with `cargo repro patch add`"
-        }
-        _ => {
-            "compare the files kept by --keep with diffoscope, and check `cargo repro check` for this crate"
-        }
-    }
+/// The kebab-case name of a kind, as in the JSON of `compare`.
+fn kind_name(kind: DifferenceKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_else(|| "unknown".to_string())
 }

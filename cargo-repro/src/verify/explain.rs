@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::run::RunRecord;
+use crate::compare::{DifferenceKind, RunPaths, compare_files};
 use crate::workspace::source_file::io_reason;
 
 /// A difference, explained.
@@ -12,13 +13,13 @@ use crate::workspace::source_file::io_reason;
 pub struct Explanation {
     /// Lines of evidence, without absolute paths.
     pub lines: Vec<String>,
-    /// The kinds of difference recognised (`timestamp`, `build-path`, …).
-    pub kinds: BTreeSet<String>,
+    /// The kinds of difference recognised (none when nothing was).
+    pub kinds: BTreeSet<DifferenceKind>,
 }
 
-/// Explains how `a` (from run `run_a`) and `b` (from run `run_b`) differ. With
+/// Explains how `a` (from run `runs[0]`) and `b` (from run `runs[1]`) differ. With
 /// `normalise_paths`, text is compared with each run's paths replaced first (build-script
-/// output, whose paths cargo itself puts there).
+/// output, where cargo itself puts them).
 pub fn explain(
     label: &str,
     a: &Path,
@@ -34,14 +35,29 @@ pub fn explain(
                 .map_err(|e| anyhow::anyhow!("cannot read {label}: {}", io_reason(&e)))
         }
     };
-    let bytes_a = read(a, runs[0])?;
-    let bytes_b = read(b, runs[1])?;
-    Ok(Explanation {
-        lines: vec![format!(
-            "{label} differs ({} vs {} bytes)",
-            bytes_a.len(),
-            bytes_b.len()
-        )],
-        kinds: BTreeSet::new(),
-    })
+    let (bytes_a, bytes_b) = (read(a, runs[0])?, read(b, runs[1])?);
+    let comparison = compare_files(
+        label,
+        &bytes_a,
+        &bytes_b,
+        &[run_paths(runs[0]), run_paths(runs[1])],
+    );
+    let mut lines = vec![format!("{label} differs ({})", comparison.format.name())];
+    lines.extend(comparison.render_lines(2));
+    let kinds = comparison
+        .kinds()
+        .into_iter()
+        .filter(|k| *k != DifferenceKind::Other)
+        .collect();
+    Ok(Explanation { lines, kinds })
+}
+
+/// The paths of a run that compare recognises in its outputs.
+fn run_paths(run: &RunRecord) -> RunPaths {
+    RunPaths {
+        root: run.prefixes.root.clone(),
+        cargo_home: run.prefixes.cargo_home.clone(),
+        home: run.home.clone(),
+        target_dir: run.prefixes.target_dir.clone(),
+    }
 }
