@@ -89,7 +89,11 @@ pub fn write_release(
                 &ManifestPackage::from(package),
                 package.metadata.get("deb"),
                 &triple,
-            )?;
+            )
+            .map_err(|e| {
+                let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
+                anyhow::anyhow!("{manifest}: {e}")
+            })?;
             for note in &built.notes {
                 writeln!(err, "note: {}: {note}", package.name)?;
             }

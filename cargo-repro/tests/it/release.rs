@@ -400,3 +400,75 @@ fn musl_release_is_static_and_named_for_musl() {
     let ran = tool(&base, binary.to_str().unwrap(), &[]);
     assert_eq!(ran, "hello [\"alpha\", \"beta\", \"gamma\"]\n");
 }
+
+/// Every path under `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap().flatten() {
+            let path = entry.path();
+            paths.push(path.strip_prefix(dir).unwrap().display().to_string());
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+#[test]
+fn deb_metadata_that_would_escape_the_out_dir_is_refused() {
+    // Cargo and rustc refuse package and bin names with `/` or `.`, and versions are semver;
+    // `[package.metadata.deb]` is the metadata nobody else checks, and it names the .deb.
+    let base = outside_dir("release-escape");
+    let dir = base.join("ws");
+    checkout(&dir);
+    let manifest = std::fs::read_to_string(dir.join("app/Cargo.toml")).unwrap();
+    let out_dir = base.join("deep/out");
+    for (key, value, problem) in [
+        ("name", "../../escape", "is not a Debian package name"),
+        ("revision", "1/../../escape", "is not a Debian revision"),
+    ] {
+        std::fs::write(
+            dir.join("app/Cargo.toml"),
+            manifest.replace(
+                "[package.metadata.deb]\n",
+                &format!("[package.metadata.deb]\n{key} = {value:?}\n"),
+            ),
+        )
+        .unwrap();
+        let before = tree(&base);
+        let out = build_in(
+            &dir,
+            &[
+                "--release-artifacts",
+                "--out-dir",
+                out_dir.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let last = stderr(&out).lines().last().unwrap_or_default().to_string();
+        assert!(
+            last.starts_with("error: app/Cargo.toml: ")
+                && last.contains(&format!("{value:?}"))
+                && last.contains(problem)
+                && last.contains("[package.metadata.deb]"),
+            "{last}"
+        );
+        let created: Vec<String> = tree(&base)
+            .into_iter()
+            .filter(|p| !before.contains(p) && !p.starts_with("ws/target"))
+            .collect();
+        assert!(
+            created.iter().all(|p| p.starts_with("deep"))
+                && !created.iter().any(|p| p.contains("escape")),
+            "{created:?}"
+        );
+        assert!(
+            !out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(),
+            "nothing in the out dir"
+        );
+    }
+}
