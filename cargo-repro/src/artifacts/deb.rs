@@ -483,11 +483,7 @@ fn ar_member_header(name: &str, size: usize, norm: &Normalisation) -> anyhow::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifacts::test_support::{ScratchDir, run};
-
-    const NORM: Normalisation = Normalisation {
-        mtime: 1_700_000_000,
-    };
+    use crate::artifacts::test_support::{NORM, ScratchDir, run};
 
     fn package() -> ManifestPackage {
         ManifestPackage {
