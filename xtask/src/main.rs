@@ -4,8 +4,10 @@
 //!   self-audit).
 //! - `codegen [--check]`: regenerate `docs/rules.md` from the rule registry.
 //! - `dist [--verify]`: cargo-repro's own reproducible release, built by itself.
-//! - `bench [--packages N] [--runs N]`: `cargo repro check` against `cargo metadata` on a
-//!   generated workspace, side by side.
+//! - `bench [check] [--packages N] [--runs N]`: `cargo repro check` against `cargo metadata`
+//!   on a generated workspace, side by side; `bench build [--crates N] [--functions N]
+//!   [--runs N]`: `cargo repro build` against the same `cargo build` by hand; `bench package
+//!   [--runs N]`: the release-artifact writer against GNU `tar | gzip -9n` and `sha256sum`.
 
 mod bench;
 mod ci;
@@ -22,7 +24,7 @@ fn main() -> std::process::ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("dist") => dist::run(&args[1..]),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask <ci | codegen [--check] | bench [--packages N] [--runs N] | dist [--verify]>"
+            "usage: cargo xtask <ci | codegen [--check] | bench [check | build | package] [--OPTION N]… | dist [--verify]>"
         )),
     };
     match result {

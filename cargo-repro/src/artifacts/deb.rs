@@ -323,9 +323,15 @@ fn check_package_name(name: &str) -> anyhow::Result<()> {
 pub fn debian_version(cargo_version: &str, revision: Option<&str>) -> anyhow::Result<String> {
     let upstream = cargo_version.replace('-', "~");
     let version = match revision.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(revision) if revision.contains('-') => anyhow::bail!(
-            "[package.metadata.deb] revision {revision:?} contains `-`; use letters, digits, `+`, `.` or `~`"
-        ),
+        Some(revision)
+            if !revision
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.~".contains(c)) =>
+        {
+            anyhow::bail!(
+                "[package.metadata.deb] revision {revision:?} is not a Debian revision; use only letters, digits, `+`, `.` or `~`"
+            )
+        }
         Some(revision) => format!("{upstream}-{revision}"),
         None => upstream,
     };
@@ -477,11 +483,7 @@ fn ar_member_header(name: &str, size: usize, norm: &Normalisation) -> anyhow::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifacts::test_support::{ScratchDir, run};
-
-    const NORM: Normalisation = Normalisation {
-        mtime: 1_700_000_000,
-    };
+    use crate::artifacts::test_support::{NORM, ScratchDir, run};
 
     fn package() -> ManifestPackage {
         ManifestPackage {
@@ -570,6 +572,7 @@ mod tests {
             (package(), serde_json::json!({ "depends": 3 })),
             (package(), serde_json::json!({ "maintainer": "two\nlines" })),
             (package(), serde_json::json!({ "revision": "a-b" })),
+            (package(), serde_json::json!({ "revision": "1/../../x" })),
             (
                 ManifestPackage {
                     description: None,

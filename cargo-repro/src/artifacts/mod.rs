@@ -8,6 +8,7 @@
 
 pub mod attestation;
 pub mod base64;
+pub mod bundle;
 pub mod checksums;
 pub mod deb;
 pub mod dsse;
@@ -67,9 +68,16 @@ pub fn validate_relative_path(path: &str) -> anyhow::Result<()> {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    //! A scratch directory per test, removed on drop.
+    //! A scratch directory per test, removed on drop; the normalisation the tests use.
 
     use std::path::{Path, PathBuf};
+
+    use super::Normalisation;
+
+    /// `SOURCE_DATE_EPOCH` 2023-11-14 22:13:20 UTC.
+    pub(crate) const NORM: Normalisation = Normalisation {
+        mtime: 1_700_000_000,
+    };
 
     pub(crate) struct ScratchDir(PathBuf);
 

@@ -5,8 +5,9 @@
 //!   `shell` and `json` renderings.
 //! - [`rustflags`]: the cargo configs' own rustflags, carried over because cargo ignores them
 //!   once `CARGO_ENCODED_RUSTFLAGS` is set.
-//! - [`runner`]: the preflight audit, the cargo invocation, the native-CPU scan of its output
-//!   and the binaries it produced.
+//! - [`runner`]: the preflight audit, the cargo invocation and the binaries it produced.
+//! - [`native_flags`]: the scan for CPU-native flags in cargo's log and in the captured output
+//!   of build scripts (where the `cc` crate logs the C compiler's command lines).
 //! - [`release`]: the release artifacts of a finished build, written all at once.
 //! - [`signer`]: `--sign KEY`, detached signatures made by gpg or ssh-keygen.
 //!
@@ -28,12 +29,12 @@
 //! ```
 
 pub mod env;
+pub mod native_flags;
 pub mod release;
 pub mod runner;
 pub mod rustflags;
 pub mod signer;
 
 pub use env::{BuildEnv, EnvInputs, EnvOptions, SdePolicy};
-pub use runner::{
-    Binary, BuildOptions, BuildOutcome, build, cargo_args, preflight, scan_native_flags,
-};
+pub use native_flags::{scan_build_script_outputs, scan_native_flags};
+pub use runner::{Binary, BuildOptions, BuildOutcome, build, cargo_args, preflight};

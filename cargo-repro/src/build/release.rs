@@ -15,11 +15,11 @@ use super::env::BuildEnv;
 use super::runner::BuildOutcome;
 use super::signer::Signer;
 use crate::artifacts::attestation::{GitSource, ProvenanceInput, Subject, VendoredPatch};
+use crate::artifacts::bundle::{BinaryRelease, binary_archives};
 use crate::artifacts::checksums::{sha256sums, sidecar};
-use crate::artifacts::deb::{DebContents, DebControl, ManifestPackage, deb};
+use crate::artifacts::deb::{DebControl, ManifestPackage};
 use crate::artifacts::dsse;
-use crate::artifacts::tarball::tar_gz;
-use crate::artifacts::{ArtifactFile, Normalisation, validate_name_segment};
+use crate::artifacts::{Normalisation, validate_name_segment};
 use crate::patch::tree::sha256_hex;
 use crate::transaction::Transaction;
 use crate::workspace::source_file::io_reason;
@@ -77,38 +77,31 @@ pub fn write_release(
             .unwrap_or_default();
         let docs = package_docs(&package_dir)?;
 
-        let stem = format!("{}-{version}-{triple}", binary.name);
-        let mut files = vec![ArtifactFile {
-            path_in_archive: binary.name.clone(),
-            bytes: bytes.clone(),
-            executable: true,
-        }];
-        files.extend(docs.iter().map(|(name, bytes)| ArtifactFile {
-            path_in_archive: name.clone(),
-            bytes: bytes.clone(),
-            executable: false,
-        }));
-        artifacts.insert(format!("{stem}.tar.gz"), tar_gz(&files, &stem, &norm)?);
-
-        if triple.contains("-linux-") {
+        let deb_control = if triple.contains("-linux-") {
             let built = DebControl::from_manifest_metadata(
                 &ManifestPackage::from(package),
                 package.metadata.get("deb"),
                 &triple,
-            )?;
+            )
+            .map_err(|e| {
+                let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
+                anyhow::anyhow!("{manifest}: {e}")
+            })?;
             for note in &built.notes {
                 writeln!(err, "note: {}: {note}", package.name)?;
             }
-            let contents = DebContents {
-                bin_name: binary.name.clone(),
-                binary: bytes,
-                docs,
-            };
-            artifacts.insert(
-                built.control.file_name()?,
-                deb(&built.control, &contents, &norm)?,
-            );
-        }
+            Some(built.control)
+        } else {
+            None
+        };
+        let release = BinaryRelease {
+            bin_name: binary.name.clone(),
+            version,
+            triple: triple.clone(),
+            binary: bytes,
+            docs,
+        };
+        artifacts.extend(binary_archives(&release, deb_control.as_ref(), &norm)?);
     }
     let (package, version) = provenance_package
         .ok_or_else(|| anyhow::anyhow!("the build produced no binary to package"))?;

@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use cargo_metadata::{Message, TargetKind};
 
 use super::env::BuildEnv;
+use super::native_flags::{scan_build_script_outputs, scan_native_flags};
 use crate::config::CliOverrides;
 use crate::diag::Level;
 use crate::rules::Selection;
 use crate::workspace::source_file::io_reason;
-use crate::workspace::{Workspace, display_path, scrub_paths};
+use crate::workspace::{Workspace, display_path};
 
 /// The rules whose deny-level findings make [`preflight`] refuse to build.
 pub const PREFLIGHT_RULES: &[&str] = &[
@@ -26,9 +27,6 @@ pub const PREFLIGHT_RULES: &[&str] = &[
     "target-cpu-native",
     "toolchain-unpinned",
 ];
-
-/// The flags in cargo's verbose output that select the build machine's CPU.
-const NATIVE_FLAGS: &[&str] = &["-march=native", "-mcpu=native", "target-cpu=native"];
 
 /// What to build, as `cargo repro build` takes it.
 #[derive(Clone, Debug, Default)]
@@ -123,17 +121,6 @@ pub fn preflight(workspace: &Workspace) -> anyhow::Result<()> {
     )
 }
 
-/// The lines of cargo's verbose output that pass a CPU-native flag (trimmed, with absolute
-/// paths replaced by `$WORKSPACE`, `$CARGO_HOME` and `~`).
-///
-/// `-C target-cpu=native` and `-Ctarget-cpu=native` both contain `target-cpu=native`.
-pub fn scan_native_flags(log: &str, root: &Path, cargo_home: &Path) -> Vec<String> {
-    log.lines()
-        .filter(|line| NATIVE_FLAGS.iter().any(|flag| line.contains(flag)))
-        .map(|line| scrub_paths(line.trim(), root, cargo_home))
-        .collect()
-}
-
 /// Lines that cargo prints only because of `--verbose` (needed for the native-flag scan, but
 /// noise for the user): the rustc and build-script command lines, and `Fresh` units.
 fn is_verbose_only(line: &str) -> bool {
@@ -160,10 +147,12 @@ pub fn build(
         preflight(workspace)?;
     }
     let (log, messages, status) = run_cargo(&workspace.root, &cargo_args(options), env, err)?;
-    let native = scan_native_flags(&log, &workspace.root, &workspace.cargo_home);
+    let (root, cargo_home) = (&workspace.root, &workspace.cargo_home);
+    let mut native = scan_native_flags(&log, root, cargo_home);
+    native.extend(scan_build_script_outputs(&messages, root, cargo_home));
     if let Some(first) = native.first() {
         anyhow::bail!(
-            "the build compiled code for the build machine's CPU ({} command{} in cargo's output); first: {first}; remove the native CPU flag (see `cargo repro explain target-cpu-native`)",
+            "the build compiled code for the build machine's CPU ({} line{} in the output of cargo and build scripts); first: {first}; remove the native CPU flag (see `cargo repro explain target-cpu-native`)",
             native.len(),
             if native.len() == 1 { "" } else { "s" }
         );
@@ -280,26 +269,6 @@ mod tests {
             "build --release --locked --offline -p app --bin a --bin b \
              --target x86_64-unknown-linux-musl --features x --no-default-features \
              --message-format=json-render-diagnostics --verbose"
-        );
-    }
-
-    #[test]
-    fn native_flags_are_found_in_every_form_and_scrubbed() {
-        let log = "   Compiling tiny v0.1.0 (/w/tiny)\n\
-                   \x20    Running `rustc --crate-name tiny /w/tiny/src/main.rs -C target-cpu=native`\n\
-                   \x20    Running `rustc --crate-name b -Ctarget-cpu=native`\n\
-                   [c 0.1.0] running: \"cc\" \"-march=native\" \"/h/.cargo/registry/x.c\"\n\
-                   \x20    Running `rustc -mcpu=native`\n\
-                   \x20    Running `rustc -C target-cpu=x86-64-v2`\n";
-        let found = scan_native_flags(log, Path::new("/w/tiny"), Path::new("/h/.cargo"));
-        assert_eq!(
-            found,
-            [
-                "Running `rustc --crate-name tiny $WORKSPACE/src/main.rs -C target-cpu=native`",
-                "Running `rustc --crate-name b -Ctarget-cpu=native`",
-                "[c 0.1.0] running: \"cc\" \"-march=native\" \"$CARGO_HOME/registry/x.c\"",
-                "Running `rustc -mcpu=native`",
-            ]
         );
     }
 

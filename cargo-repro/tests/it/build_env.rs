@@ -220,3 +220,51 @@ fn preflight_refuses_an_unpinned_workspace_and_names_the_rules() {
     assert!(error.contains("--allow-unpinned"), "{error}");
     assert!(!error.contains("target-cpu-native"), "{error}");
 }
+
+#[test]
+fn a_native_flag_in_a_build_scripts_c_compile_fails_the_build_and_names_the_crate() {
+    // `cargo build --verbose` does not show what a build script runs; the `cc` crate logs each
+    // compiler command on the script's stdout, which cargo keeps in `target/…/build/*/output`.
+    let dir = outside_dir("build-native-cc");
+    tiny_workspace(
+        &dir,
+        "\n[dependencies]\nnat = { path = \"nat\" }\n",
+        &[
+            PINNED,
+            MAIN,
+            (
+                "nat/Cargo.toml",
+                "[package]\nname = \"nat\"\nversion = \"0.3.0\"\nedition = \"2021\"\n",
+            ),
+            ("nat/src/lib.rs", "//! Pretends to wrap C code.\n"),
+            (
+                "nat/build.rs",
+                // The flag is put together at run time (as a CMake or `flag_if_supported`
+                // probe would), so the static `target-cpu-native` rule cannot see it.
+                r#"fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    let cpu = ["nat", "ive"].concat();
+    println!("running: \"cc\" \"-O3\" \"-march={cpu}\" \"-c\" \"src/fast.c\"");
+}
+"#,
+            ),
+        ],
+    );
+    let workspace = load(&dir);
+    let env = BuildEnv::for_workspace(&workspace, &fixed(None)).unwrap();
+    // Twice: the second build reuses the script's output without running it again.
+    for attempt in ["first", "fresh"] {
+        let mut log = Vec::new();
+        let error = build(&workspace, &offline(), &env, &mut log)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "first: build script of nat@0.3.0: running: \"cc\" \"-O3\" \"-march=native\""
+            ),
+            "{attempt}: {error}\n{}",
+            String::from_utf8_lossy(&log)
+        );
+        assert!(error.contains("target-cpu-native"), "{error}");
+    }
+}

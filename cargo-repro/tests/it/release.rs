@@ -211,3 +211,178 @@ fn a_workspace_without_binaries_is_refused() {
         stderr(&out)
     );
 }
+
+const MUSL: &str = "x86_64-unknown-linux-musl";
+
+/// Fails (never skips) when the pinned toolchain of `dir` lacks the musl target.
+fn require_musl_target(dir: &Path) {
+    let out = std::process::Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", MUSL])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let libdir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success() && Path::new(&libdir).is_dir(),
+        "the {MUSL} target is not installed for the pinned toolchain; run `rustup target add --toolchain 1.95.0 {MUSL}` (.ci/run does)"
+    );
+}
+
+/// How an ELF64 little-endian file is linked: whether it names a program interpreter
+/// (`PT_INTERP`) and how many shared libraries its dynamic section needs (`DT_NEEDED`).
+fn elf_linking(elf: &[u8]) -> (bool, usize) {
+    assert_eq!(&elf[..6], b"\x7fELF\x02\x01", "an ELF64 little-endian file");
+    let u16_at = |at: usize| u16::from_le_bytes(elf[at..at + 2].try_into().unwrap()) as usize;
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap()) as usize;
+    let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
+    const PT_DYNAMIC: u32 = 2;
+    const PT_INTERP: u32 = 3;
+    const DT_NEEDED: usize = 1;
+    let mut interp = false;
+    let mut needed = 0;
+    for header in (0..phnum).map(|i| phoff + i * phentsize) {
+        match u32_at(header) {
+            PT_INTERP => interp = true,
+            PT_DYNAMIC => {
+                let (offset, size) = (u64_at(header + 8), u64_at(header + 32));
+                needed += (offset..offset + size)
+                    .step_by(16)
+                    .map(u64_at)
+                    .take_while(|&tag| tag != 0)
+                    .filter(|&tag| tag == DT_NEEDED)
+                    .count();
+            }
+            _ => {}
+        }
+    }
+    (interp, needed)
+}
+
+#[test]
+fn the_elf_reader_sees_a_dynamically_linked_binary() {
+    let this = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let (interp, needed) = elf_linking(&this);
+    assert!(
+        interp && needed > 0,
+        "the test binary is linked against glibc"
+    );
+}
+
+#[test]
+fn musl_release_is_static_and_named_for_musl() {
+    let base = outside_dir("release-musl");
+    let dir = base.join("ws");
+    checkout(&dir);
+    require_musl_target(&dir);
+    let out = build_in(&dir, &["--target", MUSL, "--release-artifacts"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let artifacts = dir.join("target/repro-artifacts");
+    let names: Vec<String> = files(&artifacts).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "SHA256SUMS",
+            "app-1.0.0-x86_64-unknown-linux-musl.intoto.json",
+            "app-1.0.0-x86_64-unknown-linux-musl.tar.gz",
+            "app-1.0.0-x86_64-unknown-linux-musl.tar.gz.sha256",
+            "app_1.0.0_amd64.deb",
+            "app_1.0.0_amd64.deb.sha256",
+        ]
+    );
+    let info = tool(&artifacts, "dpkg-deb", &["--info", "app_1.0.0_amd64.deb"]);
+    assert!(info.contains("Architecture: amd64"), "{info}");
+
+    // The binary as shipped in the tarball: no interpreter, no shared library, and it runs.
+    tool(
+        &base,
+        "tar",
+        &[
+            "-xzf",
+            artifacts
+                .join("app-1.0.0-x86_64-unknown-linux-musl.tar.gz")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    let binary = base.join("app-1.0.0-x86_64-unknown-linux-musl/app");
+    let (interp, needed) = elf_linking(&std::fs::read(&binary).unwrap());
+    assert!(
+        !interp && needed == 0,
+        "not static: PT_INTERP {interp}, {needed} DT_NEEDED"
+    );
+    let ran = tool(&base, binary.to_str().unwrap(), &[]);
+    assert_eq!(ran, "hello [\"alpha\", \"beta\", \"gamma\"]\n");
+}
+
+/// Every path under `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap().flatten() {
+            let path = entry.path();
+            paths.push(path.strip_prefix(dir).unwrap().display().to_string());
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    paths.sort();
+    paths
+}
+
+#[test]
+fn deb_metadata_that_would_escape_the_out_dir_is_refused() {
+    // Cargo and rustc refuse package and bin names with `/` or `.`, and versions are semver;
+    // `[package.metadata.deb]` is the metadata nobody else checks, and it names the .deb.
+    let base = outside_dir("release-escape");
+    let dir = base.join("ws");
+    checkout(&dir);
+    let manifest = std::fs::read_to_string(dir.join("app/Cargo.toml")).unwrap();
+    let out_dir = base.join("deep/out");
+    for (key, value, problem) in [
+        ("name", "../../escape", "is not a Debian package name"),
+        ("revision", "1/../../escape", "is not a Debian revision"),
+    ] {
+        std::fs::write(
+            dir.join("app/Cargo.toml"),
+            manifest.replace(
+                "[package.metadata.deb]\n",
+                &format!("[package.metadata.deb]\n{key} = {value:?}\n"),
+            ),
+        )
+        .unwrap();
+        let before = tree(&base);
+        let out = build_in(
+            &dir,
+            &[
+                "--release-artifacts",
+                "--out-dir",
+                out_dir.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let last = stderr(&out).lines().last().unwrap_or_default().to_string();
+        assert!(
+            last.starts_with("error: app/Cargo.toml: ")
+                && last.contains(&format!("{value:?}"))
+                && last.contains(problem)
+                && last.contains("[package.metadata.deb]"),
+            "{last}"
+        );
+        let created: Vec<String> = tree(&base)
+            .into_iter()
+            .filter(|p| !before.contains(p) && !p.starts_with("ws/target"))
+            .collect();
+        assert!(
+            created.iter().all(|p| p.starts_with("deep"))
+                && !created.iter().any(|p| p.contains("escape")),
+            "{created:?}"
+        );
+        assert!(
+            !out_dir.exists() || std::fs::read_dir(&out_dir).unwrap().next().is_none(),
+            "nothing in the out dir"
+        );
+    }
+}

@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: `cargo repro check` against `cargo metadata --locked`, side by side.
+//! `cargo xtask bench [check]`: `cargo repro check` against `cargo metadata --locked`, side by side.
 //!
 //! Generates a workspace of N member packages (a layered graph of path dependencies) plus one
 //! member that depends on cargo-repro itself, so the graph also holds ~100 real crates.io
@@ -7,8 +7,8 @@
 //! that both the ratio and the growth of the audit's own work can be read.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
+use super::{alternate, median, ms, parse_numbers, time_command};
 use crate::{cargo, project_root, step};
 
 struct Options {
@@ -21,22 +21,13 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         packages: 420,
         runs: 15,
     };
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let mut number = || -> anyhow::Result<usize> {
-            let value = iter
-                .next()
-                .ok_or_else(|| anyhow::anyhow!("{arg} needs a number"))?;
-            value
-                .parse()
-                .map_err(|_| anyhow::anyhow!("{arg}: `{value}` is not a number"))
-        };
-        match arg.as_str() {
-            "--packages" => options.packages = number()?,
-            "--runs" => options.runs = number()?,
-            other => anyhow::bail!("unknown bench option `{other}`"),
-        }
-    }
+    parse_numbers(
+        args,
+        &mut [
+            ("--packages", &mut options.packages),
+            ("--runs", &mut options.runs),
+        ],
+    )?;
     Ok(options)
 }
 
@@ -83,15 +74,15 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
             "--manifest-path".into(),
             manifest.into(),
         ];
-        let (metadata_times, check_times) = alternate(&metadata, &check, options.runs)?;
+        let (metadata_times, check_times) = alternate_commands(&metadata, &check, options.runs)?;
         let mut pre_commit = check.to_vec();
         pre_commit.insert(3, "--pre-commit".into());
-        let (_, pre_commit_times) = alternate(&metadata, &pre_commit, options.runs)?;
+        let (_, pre_commit_times) = alternate_commands(&metadata, &pre_commit, options.runs)?;
         rows.push((
             total,
-            median(metadata_times),
-            median(check_times),
-            median(pre_commit_times),
+            median(&metadata_times),
+            median(&check_times),
+            median(&pre_commit_times),
         ));
     }
     let mut table = String::from(
@@ -114,47 +105,17 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-fn median(mut times: Vec<Duration>) -> Duration {
-    times.sort();
-    times[times.len() / 2]
-}
-
-/// Runs the two commands alternately (after one warm-up each), so that machine noise hits both.
-fn alternate(
+/// Alternates the two commands; `check` exits 1 when it finds deny-level problems, so that is
+/// not a failure.
+fn alternate_commands(
     a: &[String],
     b: &[String],
     runs: usize,
-) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
-    let time = |command: &[String]| -> anyhow::Result<Duration> {
-        let start = Instant::now();
-        let output = duct::cmd(&command[0], &command[1..])
-            .stdout_null()
-            .stderr_capture()
-            .unchecked()
-            .run()?;
-        let elapsed = start.elapsed();
-        // `check` exits 1 when it finds deny-level problems; anything else is a failure.
-        if !matches!(output.status.code(), Some(0 | 1)) {
-            anyhow::bail!(
-                "{} failed: {}",
-                command[0],
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        Ok(elapsed)
+) -> anyhow::Result<(Vec<std::time::Duration>, Vec<std::time::Duration>)> {
+    let time = |command: &[String]| {
+        time_command(duct::cmd(&command[0], &command[1..]), &command[0], &[0, 1])
     };
-    time(a)?;
-    time(b)?;
-    let (mut times_a, mut times_b) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        times_a.push(time(a)?);
-        times_b.push(time(b)?);
-    }
-    Ok((times_a, times_b))
+    alternate(runs, || time(a), || time(b))
 }
 
 /// Writes the workspace (if not already there) and returns its package count.
