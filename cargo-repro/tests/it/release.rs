@@ -275,7 +275,7 @@ fn musl_release_is_static_and_named_for_musl() {
     let dir = base.join("ws");
     checkout(&dir);
     require_musl_target(&dir);
-    let out = build_in(&dir, &["--target", MUSL, "--release-artifacts"]);
+    let out = build_in(&dir, &["--target", MUSL, "--release-artifacts"], &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let artifacts = dir.join("target/repro-artifacts");
     let names: Vec<String> = files(&artifacts).into_iter().map(|(n, _)| n).collect();
@@ -361,6 +361,7 @@ fn deb_metadata_that_would_escape_the_out_dir_is_refused() {
                 "--out-dir",
                 out_dir.to_str().unwrap(),
             ],
+            &[],
         );
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
         let last = stderr(&out).lines().last().unwrap_or_default().to_string();
