@@ -122,10 +122,13 @@ pub fn preflight(workspace: &Workspace) -> anyhow::Result<()> {
 }
 
 /// Lines that cargo prints only because of `--verbose` (needed for the native-flag scan, but
-/// noise for the user): the rustc and build-script command lines, and `Fresh` units.
+/// noise for the user): the rustc and build-script command lines, `Fresh` units, and why a unit
+/// is `Dirty`.
 fn is_verbose_only(line: &str) -> bool {
     let trimmed = line.trim_start();
-    trimmed.starts_with("Running `") || trimmed.starts_with("Fresh ")
+    trimmed.starts_with("Running `")
+        || trimmed.starts_with("Fresh ")
+        || trimmed.starts_with("Dirty ")
 }
 
 /// Runs the build: [`preflight`] (unless `allow_unpinned`), then cargo with `env`, passing
@@ -252,6 +255,23 @@ fn binaries(messages: &[u8], root: &Path) -> Vec<Binary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn verbose_only_lines_are_recognised() {
+        for line in [
+            "     Running `rustc --crate-name app`",
+            "       Fresh macros v0.1.0 (/w/macros)",
+            "       Dirty app v0.1.0 (/w/app): info of dependency `stamp` changed",
+        ] {
+            assert!(is_verbose_only(line), "{line}");
+        }
+        for line in [
+            "   Compiling app v0.1.0 (/w/app)",
+            "    Finished `release` profile",
+        ] {
+            assert!(!is_verbose_only(line), "{line}");
+        }
+    }
 
     #[test]
     fn arguments_follow_the_options() {

@@ -128,7 +128,7 @@ fn ignore_missing(error: std::io::Error) -> std::io::Result<()> {
 }
 
 /// Writes the workspace, its lockfile and one commit.
-fn generate(dir: &Path, crates: usize, functions: usize) -> anyhow::Result<()> {
+pub(super) fn generate(dir: &Path, crates: usize, functions: usize) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     let names: Vec<String> = (0..crates).map(|i| format!("part-{i:03}")).collect();
     let mut members: String = names.iter().map(|n| format!("    \"{n}\",\n")).collect();

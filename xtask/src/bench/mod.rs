@@ -6,10 +6,13 @@
 //! - `build`: `cargo repro build` against the same `cargo build` run by hand with the same
 //!   environment.
 //! - `package`: the release-artifact writer against GNU `tar | gzip -9n` and `sha256sum`.
+//! - `verify`: `cargo repro verify` against one `cargo repro build`, and the time to localise
+//!   and explain a mismatch in a 100 MB binary.
 
 mod build;
 mod check;
 mod package;
+mod verify;
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +21,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("build") => build::run(&args[1..]),
         Some("package") => package::run(&args[1..]),
+        Some("verify") => verify::run(&args[1..]),
         Some("check") => check::run(&args[1..]),
         _ => check::run(args),
     }
