@@ -101,7 +101,15 @@ pub fn write_release(
             binary: bytes,
             docs,
         };
-        artifacts.extend(binary_archives(&release, deb_control.as_ref(), &norm)?);
+        for (name, bytes) in binary_archives(&release, deb_control.as_ref(), &norm)? {
+            if artifacts.contains_key(&name) {
+                let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
+                anyhow::bail!(
+                    "{manifest}: two binaries would both be packaged as {name}; build one at a time with --bin NAME, or give the packages distinct [package.metadata.deb] names"
+                );
+            }
+            artifacts.insert(name, bytes);
+        }
     }
     let (package, version) = provenance_package
         .ok_or_else(|| anyhow::anyhow!("the build produced no binary to package"))?;

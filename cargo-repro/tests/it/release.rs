@@ -212,6 +212,37 @@ fn a_workspace_without_binaries_is_refused() {
     );
 }
 
+#[test]
+fn two_binaries_packaged_under_one_deb_name_are_refused() {
+    let dir = outside_dir("release-twobins");
+    crate::support::tiny_workspace(
+        &dir,
+        "\n[profile.release]\ncodegen-units = 1\n",
+        &[
+            ("rust-toolchain.toml", "[toolchain]\nchannel = \"1.95.0\"\n"),
+            (
+                "Cargo.toml",
+                "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\ndescription = \"Two tools\"\nauthors = [\"T <t@example.com>\"]\nlicense = \"MIT\"\n\n[workspace]\n\n[profile.release]\ncodegen-units = 1\n",
+            ),
+            ("src/bin/first.rs", "fn main() {}\n"),
+            ("src/bin/second.rs", "fn main() {}\n"),
+        ],
+    );
+    git(&dir, &["init", "-q"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-qm", "two binaries"]);
+    let out = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "error: Cargo.toml: two binaries would both be packaged as tiny_0.1.0_amd64.deb; build one at a time with --bin NAME"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_files(&dir.join("target/repro-artifacts"));
+}
+
 const MUSL: &str = "x86_64-unknown-linux-musl";
 
 /// Fails (never skips) when the pinned toolchain of `dir` lacks the musl target.
