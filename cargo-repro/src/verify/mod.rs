@@ -6,7 +6,7 @@
 //! - [`run`]: one run, as a child `cargo repro build`; its units, binaries and artifacts.
 //! - [`units`]: the compilation units of a run from cargo's messages, with file hashes.
 //! - [`localise`]: the differing units, split into culprits and consequences.
-//! - [`explain`] and [`diagnose`]: the evidence, kind and fix of each culprit.
+//! - [`explain`] and [`mod@diagnose`]: the evidence, kind and fix of each culprit.
 //! - [`against`]: comparing a rebuild with published hashes (SHA256SUMS or provenance).
 //! - [`bisect`]: which variation causes a difference.
 //! - [`report`]: the result as data, and its human and JSON renderings.
