@@ -207,17 +207,8 @@ fn against(
         });
     }
     Ok(VerifyReport {
-        format_version: 1,
-        reproducible: artifacts.iter().all(|a| a.identical),
-        runs: 1,
-        variations: Vec::new(),
-        source_date_epoch: request.source_date_epoch,
-        artifacts,
-        culprits: Vec::new(),
-        consequences: Vec::new(),
-        unpaired_units: Vec::new(),
-        bisect: None,
         against: Some(shown.to_string()),
+        ..VerifyReport::of_outputs(1, Vec::new(), request.source_date_epoch, artifacts)
     })
 }
 

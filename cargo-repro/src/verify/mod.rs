@@ -81,22 +81,13 @@ pub fn verify(
         )?;
         records.push(run::run(request, &setup, err)?);
     }
-    let artifacts = compare_outputs(&records)?;
-    let reproducible = artifacts.iter().all(|a| a.identical);
-    let mut report = VerifyReport {
-        format_version: 1,
-        reproducible,
-        runs: options.runs,
-        variations: options.variations.iter().copied().collect(),
-        source_date_epoch: request.source_date_epoch,
-        artifacts,
-        culprits: Vec::new(),
-        consequences: Vec::new(),
-        unpaired_units: Vec::new(),
-        bisect: None,
-        against: None,
-    };
-    if reproducible {
+    let mut report = VerifyReport::of_outputs(
+        options.runs,
+        options.variations.iter().copied().collect(),
+        request.source_date_epoch,
+        compare_outputs(&records)?,
+    );
+    if report.reproducible {
         return Ok(report);
     }
     let baseline = &records[0];

@@ -96,6 +96,29 @@ pub struct Bisection {
 }
 
 impl VerifyReport {
+    /// The report of compared outputs, before any diagnosis: reproducible when every output is
+    /// identical.
+    pub fn of_outputs(
+        runs: u32,
+        variations: Vec<Variation>,
+        source_date_epoch: u64,
+        artifacts: Vec<ArtifactReport>,
+    ) -> VerifyReport {
+        VerifyReport {
+            format_version: 1,
+            reproducible: artifacts.iter().all(|a| a.identical),
+            runs,
+            variations,
+            source_date_epoch,
+            artifacts,
+            culprits: Vec::new(),
+            consequences: Vec::new(),
+            unpaired_units: Vec::new(),
+            bisect: None,
+            against: None,
+        }
+    }
+
     /// The JSON rendering, with a final newline.
     pub fn render_json(&self) -> anyhow::Result<String> {
         Ok(format!("{}\n", serde_json::to_string_pretty(self)?))

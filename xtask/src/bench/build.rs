@@ -35,14 +35,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         ],
     )?;
     let root = project_root();
-    step("building cargo-repro (release)");
-    duct::cmd(
-        cargo(),
-        ["build", "--release", "--locked", "-q", "-p", "cargo-repro"],
-    )
-    .dir(&root)
-    .run()?;
-    let tool = root.join("target/release/cargo-repro");
+    let tool = super::release_tool()?;
     let dir = root.join("target/bench/build");
     generate(&dir, crates, functions)?;
 

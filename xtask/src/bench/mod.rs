@@ -27,6 +27,19 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     }
 }
 
+/// Builds `cargo-repro` in release mode and returns the path of the binary.
+fn release_tool() -> anyhow::Result<std::path::PathBuf> {
+    let root = crate::project_root();
+    crate::step("building cargo-repro (release)");
+    duct::cmd(
+        crate::cargo(),
+        ["build", "--release", "--locked", "-q", "-p", "cargo-repro"],
+    )
+    .dir(&root)
+    .run()?;
+    Ok(root.join("target/release/cargo-repro"))
+}
+
 /// Parses `--NAME N` options into the given slots; any other argument is an error.
 fn parse_numbers(args: &[String], slots: &mut [(&str, &mut usize)]) -> anyhow::Result<()> {
     let mut iter = args.iter();
