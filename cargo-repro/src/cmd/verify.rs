@@ -56,7 +56,13 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
     };
     let verify_dir = scratch_dir(&workspace.root);
     if verify_dir.exists() {
-        std::fs::remove_dir_all(&verify_dir)?;
+        std::fs::remove_dir_all(&verify_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot remove the stale scratch directory {}: {}",
+                verify_dir.display(),
+                crate::workspace::source_file::io_reason(&e)
+            )
+        })?;
     }
     std::fs::create_dir_all(&verify_dir).map_err(|e| {
         anyhow::anyhow!(

@@ -21,10 +21,7 @@ pub fn copy_checkout(
     reverse_file_order: bool,
 ) -> anyhow::Result<()> {
     if to.exists() {
-        anyhow::bail!(
-            "{} already exists; remove it or run without --keep",
-            to.display()
-        );
+        anyhow::bail!("{} already exists; remove it and run again", to.display());
     }
     copy_dir(root, to, umask, reverse_file_order, true)?;
     link_git_dir(root, to)

@@ -156,23 +156,7 @@ pub(super) fn generate(dir: &Path, crates: usize, functions: usize) -> anyhow::R
             "//! Generated for the build benchmark.\n\nfn main() {{\n    let input: Vec<u64> = std::env::args().map(|a| a.len() as u64).collect();\n    let mut out = String::new();\n{calls}    println!(\"{{}}\", out.len());\n}}\n"
         ),
     )?;
-    duct::cmd(cargo(), ["generate-lockfile", "--offline", "-q"])
-        .dir(dir)
-        .run()?;
-    let git = |args: &[&str]| {
-        duct::cmd("git", args)
-            .dir(dir)
-            .env("GIT_AUTHOR_NAME", "bench")
-            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-            .env("GIT_COMMITTER_NAME", "bench")
-            .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-            .stdout_null()
-            .run()
-    };
-    git(&["init", "-q"])?;
-    git(&["add", "."])?;
-    git(&["commit", "-qm", "generated"])?;
-    Ok(())
+    super::lock_and_commit(dir)
 }
 
 fn manifest(name: &str, deps: &str) -> String {

@@ -40,6 +40,28 @@ fn release_tool() -> anyhow::Result<std::path::PathBuf> {
     Ok(root.join("target/release/cargo-repro"))
 }
 
+/// Writes the lockfile of the generated workspace at `dir` and commits it all, so that
+/// `cargo repro build` runs its preflight audit and takes `SOURCE_DATE_EPOCH` from git as usual.
+fn lock_and_commit(dir: &std::path::Path) -> anyhow::Result<()> {
+    duct::cmd(crate::cargo(), ["generate-lockfile", "--offline", "-q"])
+        .dir(dir)
+        .run()?;
+    let git = |args: &[&str]| {
+        duct::cmd("git", args)
+            .dir(dir)
+            .env("GIT_AUTHOR_NAME", "bench")
+            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+            .env("GIT_COMMITTER_NAME", "bench")
+            .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+            .stdout_null()
+            .run()
+    };
+    git(&["init", "-q"])?;
+    git(&["add", "."])?;
+    git(&["commit", "-qm", "generated"])?;
+    Ok(())
+}
+
 /// Parses `--NAME N` options into the given slots; any other argument is an error.
 fn parse_numbers(args: &[String], slots: &mut [(&str, &mut usize)]) -> anyhow::Result<()> {
     let mut iter = args.iter();

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{alternate, median, ms, parse_numbers, time_command};
-use crate::{cargo, project_root, step};
+use crate::{project_root, step};
 
 /// Runs the benchmark and prints a Markdown table.
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
@@ -149,21 +149,5 @@ fn generate_big(dir: &Path) -> anyhow::Result<()> {
         dir.join("src/main.rs"),
         "//! Generated for the verify benchmark.\n\nstatic DATA: &[u8] = include_bytes!(\"data.bin\");\n\nfn main() {\n    let sum: u64 = DATA.iter().map(|&b| u64::from(b)).sum();\n    println!(\"{sum} {}\", env!(\"CARGO_MANIFEST_DIR\"));\n}\n",
     )?;
-    duct::cmd(cargo(), ["generate-lockfile", "--offline", "-q"])
-        .dir(dir)
-        .run()?;
-    let git = |args: &[&str]| {
-        duct::cmd("git", args)
-            .dir(dir)
-            .env("GIT_AUTHOR_NAME", "bench")
-            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-            .env("GIT_COMMITTER_NAME", "bench")
-            .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-            .stdout_null()
-            .run()
-    };
-    git(&["init", "-q"])?;
-    git(&["add", "."])?;
-    git(&["commit", "-qm", "generated"])?;
-    Ok(())
+    super::lock_and_commit(dir)
 }
