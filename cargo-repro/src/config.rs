@@ -66,6 +66,9 @@ pub struct Config {
     pub only: Vec<&'static str>,
     /// Where the configuration came from, for messages.
     pub source: Option<String>,
+    /// `[entry-points] strict = true`: findings in development entry points keep their rule's
+    /// level instead of being notes.
+    pub strict_entry_points: bool,
 }
 
 /// Level overrides given on the command line.
@@ -178,8 +181,26 @@ impl Config {
                         config.exceptions.push(parse_exception(file, entry, &here)?);
                     }
                 }
+                "entry-points" => {
+                    let table = item.as_table_like().ok_or_else(|| {
+                        anyhow::anyhow!("{}: `entry-points` must be a table", here(item))
+                    })?;
+                    for (key, value) in table.iter() {
+                        match (key, value.as_bool()) {
+                            ("strict", Some(strict)) => config.strict_entry_points = strict,
+                            ("strict", None) => anyhow::bail!(
+                                "{}: `entry-points.strict` must be true or false",
+                                here(value)
+                            ),
+                            (other, _) => anyhow::bail!(
+                                "{}: unknown key `{other}` in [entry-points]; expected `strict`",
+                                here(value)
+                            ),
+                        }
+                    }
+                }
                 other => anyhow::bail!(
-                    "{}: unknown key `{other}` in the cargo-repro configuration; expected `rules` or `allow`",
+                    "{}: unknown key `{other}` in the cargo-repro configuration; expected `rules`, `allow` or `entry-points`",
                     here(item)
                 ),
             }

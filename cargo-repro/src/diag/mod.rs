@@ -96,6 +96,10 @@ pub struct Finding {
     pub notes: Vec<String>,
     /// True when the risk is already mitigated: the finding is reported as a note.
     pub mitigated: bool,
+    /// True when the finding is in a development entry point (tests, lints, developer
+    /// recipes): reported as a note unless the configuration holds those to the release
+    /// standard.
+    pub development: bool,
 }
 
 impl Finding {
@@ -110,6 +114,7 @@ impl Finding {
             help: None,
             notes: Vec::new(),
             mitigated: false,
+            development: false,
         }
     }
 
@@ -135,6 +140,12 @@ impl Finding {
     pub fn mitigated(mut self, why: impl Into<String>) -> Finding {
         self.mitigated = true;
         self.notes.push(why.into());
+        self
+    }
+
+    /// Marks the finding as one in a development entry point.
+    pub fn development(mut self) -> Finding {
+        self.development = true;
         self
     }
 

@@ -2,8 +2,8 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::workspace::entry_points::Command;
-use crate::workspace::{EntryPoint, Workspace};
+use crate::workspace::Workspace;
+use crate::workspace::entry_points::{Command, EntryPoint, in_job};
 
 pub static RULE: Rule = Rule {
     id: "archive-unnormalised",
@@ -15,7 +15,14 @@ In build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, `scripts
 - `tar` creating an archive (`c` in the first bundled option, `-c` or `--create`) without
   `--sort=name`, `--mtime=…`, `--owner=0`, `--group=0` and `--numeric-owner`;
 - `gzip` (or `pigz`) compressing without `-n`;
-- `zip` without `-X`.
+- `zip` without `-X`;
+- `7z a` (it stores the files' times and attributes, and has no option to fix them) and
+  PowerShell's `Compress-Archive` (times, and the file system's order);
+- `dpkg-deb --build` when `SOURCE_DATE_EPOCH` is not set for it (dpkg-deb then stamps the
+  members with the files' times).
+
+Only release entry points are held to this (see "Roles" in the rules' introduction): an
+archive made by a test or coverage job is reported as a note.
 
 ### Why it breaks reproducibility
 Even when the binaries are identical, the archive that is published is not: `tar` stores files
@@ -59,17 +66,18 @@ const TAR_FLAGS: &[(&str, &[&str], &str)] = &[
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for entry in &workspace.entry_points {
-        for command in entry.commands() {
-            if let Some(finding) = unnormalised_archive(entry, &command) {
-                out.push(finding);
+        for (job, command) in entry.commands() {
+            if let Some(finding) = unnormalised_archive(entry, command) {
+                out.push(in_job(finding, job));
             }
         }
     }
 }
 
-/// A finding for a `tar`, `gzip` or `zip` command that leaves machine-specific data in.
+/// A finding for an archiving command that leaves machine-specific data in.
 fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding> {
-    let args = &command.args()[1..];
+    let args: Vec<String> = command.args().iter().map(|w| w.text.clone()).collect();
+    let args = args.as_slice();
     let program = command.program_name();
     let (message, help) = match program {
         "tar" | "gtar" if tar_creates(args) => {
@@ -98,9 +106,22 @@ fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding
             "`zip` without -X stores extra file attributes (owner ids, access times) of the build machine".to_string(),
             "use `zip -X`, after setting file times with `touch -d @$SOURCE_DATE_EPOCH`".to_string(),
         ),
+        "7z" | "7za" | "7zz" if args.first().is_some_and(|a| a == "a") => (
+            "`7z a` stores the files' modification times and attributes of the build machine".to_string(),
+            "make the archive with `tar … | gzip -9n` or `zip -X` after `touch -d @$SOURCE_DATE_EPOCH`, or set the times first (`7z a -mtm=off -mtc=off -mta=off`)".to_string(),
+        ),
+        "Compress-Archive" => (
+            "`Compress-Archive` stores the files' modification times and takes them in the file system's order".to_string(),
+            "set every file's LastWriteTime to SOURCE_DATE_EPOCH first and pass the files sorted, or build the zip on Linux with `zip -X`".to_string(),
+        ),
+        "dpkg-deb" if args.iter().any(|a| a == "--build" || a == "-b")
+            && command.env_value("SOURCE_DATE_EPOCH").is_none() => (
+            "`dpkg-deb --build` without SOURCE_DATE_EPOCH stamps the package's members with the files' times".to_string(),
+            "set SOURCE_DATE_EPOCH for it (and pass `--root-owner-group`), or let `cargo repro build --release-artifacts` write the .deb".to_string(),
+        ),
         _ => return None,
     };
-    let location = entry.arg_location(command, 0, command.program());
+    let location = entry.location(&command.program().span);
     Some(Finding::new(RULE.id, message, location).help(help))
 }
 
@@ -158,8 +179,7 @@ mod tests {
         let entry = EntryPoint::from_text(EntryKind::Script, text);
         entry
             .commands()
-            .iter()
-            .filter_map(|c| unnormalised_archive(&entry, c))
+            .filter_map(|(_, c)| unnormalised_archive(&entry, c))
             .map(|f| f.message)
             .collect()
     }
@@ -195,5 +215,18 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert!(found[0].starts_with("`gzip` without -n"));
         assert!(found[1].starts_with("`zip` without -X"));
+    }
+
+    #[test]
+    fn seven_zip_powershell_and_dpkg_deb() {
+        assert_eq!(messages("7z a out.7z dist\n").len(), 1);
+        assert!(messages("7z x out.7z\n").is_empty());
+        assert_eq!(
+            messages("Compress-Archive -Path dist -DestinationPath a.zip\n").len(),
+            1
+        );
+        assert_eq!(messages("dpkg-deb --build pkg out.deb\n").len(), 1);
+        assert!(messages("SOURCE_DATE_EPOCH=1 dpkg-deb --build pkg out.deb\n").is_empty());
+        assert!(messages("export SOURCE_DATE_EPOCH=1\ndpkg-deb -b pkg\n").is_empty());
     }
 }

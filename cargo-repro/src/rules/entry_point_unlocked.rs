@@ -2,8 +2,9 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::workspace::entry_points::Command;
-use crate::workspace::{EntryPoint, Workspace};
+use crate::workspace::Workspace;
+use crate::workspace::entry_points::cargo::{CargoCall, OPTIONS_WITH_VALUE, cargo_call};
+use crate::workspace::entry_points::{Command, EntryPoint, Word, in_job};
 
 pub static RULE: Rule = Rule {
     id: "entry-point-unlocked",
@@ -41,51 +42,11 @@ RUN cargo install cargo-auditable@0.6.6 --locked
     check,
 };
 
-/// What a cargo invocation does, as far as this rule cares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Invocation {
-    /// Builds (or runs) the workspace.
-    Build,
-    /// `cargo install --path …`: installs from local sources.
-    InstallLocal,
-    /// `cargo install <crate>` or `--git`: resolves a crate that is not in the workspace.
-    InstallRemote,
-}
-
-/// Options of cargo (and of `cargo install`) that take a separate value.
-const OPTIONS_WITH_VALUE: &[&str] = &[
-    "--config",
-    "-Z",
-    "-C",
-    "--version",
-    "--vers",
-    "--root",
-    "--target",
-    "--target-dir",
-    "--features",
-    "-F",
-    "--bin",
-    "--example",
-    "--git",
-    "--branch",
-    "--tag",
-    "--rev",
-    "--registry",
-    "--index",
-    "--path",
-    "--profile",
-    "-j",
-    "--jobs",
-    "-p",
-    "--package",
-    "--manifest-path",
-];
-
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for entry in &workspace.entry_points {
-        for command in entry.commands() {
-            if let Some(finding) = unlocked_invocation(entry, &command) {
-                out.push(finding);
+        for (job, command) in entry.commands() {
+            if let Some(finding) = unlocked_invocation(entry, command) {
+                out.push(in_job(finding, job));
             }
         }
     }
@@ -93,41 +54,35 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
 
 /// A finding for a cargo build or install without `--locked`/`--frozen`.
 fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding> {
-    let args = cargo_args(command)?;
-    let (subcommand, words) = subcommand(args)?;
-    let invocation = classify(subcommand, &words)?;
-    let own_args = before_double_dash(args);
-    if own_args.iter().any(|a| a == "--locked" || a == "--frozen") {
+    let call = cargo_call(command)?;
+    if !call.builds() || call.has("--locked") || call.has("--frozen") {
         return None;
     }
-    let shown = shown_command(command, &words);
-    let location = entry.arg_location(command, 0, command.program());
-    let mut finding = match invocation {
-        Invocation::Build | Invocation::InstallLocal => Finding::new(
+    let shown = shown_command(&call);
+    let location = entry.location(&command.program().span);
+    let mut finding = if call.installs_remote() {
+        let krate = install_target(call.rest).unwrap_or("the crate");
+        Finding::new(
+            RULE.id,
+            format!("`{shown}` runs without --locked: {krate} is built with the newest compatible versions of its dependencies, not the ones in its Cargo.lock"),
+            location,
+        )
+        .help(format!("add `--locked` and pin the version: `cargo install {}@<version> --locked`", bare_crate(krate)))
+        .note(
+            "`cargo install` without `--path` ignores the workspace's [patch] section \
+             (rust-lang/cargo#12855)",
+        )
+    } else {
+        Finding::new(
             RULE.id,
             format!(
                 "`{shown}` runs without --locked: cargo may update Cargo.lock instead of failing"
             ),
             location,
         )
-        .help("add `--locked` so the build fails when Cargo.lock does not match the manifests"),
-        Invocation::InstallRemote => {
-            let krate = install_target(&words).unwrap_or("the crate");
-            Finding::new(
-                RULE.id,
-                format!("`{shown}` runs without --locked: {krate} is built with the newest compatible versions of its dependencies, not the ones in its Cargo.lock"),
-                location,
-            )
-            .help(format!("add `--locked` and pin the version: `cargo install {}@<version> --locked`", bare_crate(krate)))
-        }
+        .help("add `--locked` so the build fails when Cargo.lock does not match the manifests")
     };
-    if invocation != Invocation::InstallLocal && subcommand == "install" {
-        finding = finding.note(
-            "`cargo install` without `--path` ignores the workspace's [patch] section \
-             (rust-lang/cargo#12855)",
-        );
-    }
-    if own_args.iter().any(|a| a == "--offline") {
+    if call.has("--offline") {
         finding = finding.note(
             "`--offline` does not lock: cargo may still resolve afresh from its local cache and \
              rewrite Cargo.lock",
@@ -136,80 +91,16 @@ fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding>
     Some(finding)
 }
 
-/// The arguments after the cargo-like program, or `None` when the command is not cargo.
-///
-/// Plugins run directly (`cargo-zigbuild build`, `cargo-auditable auditable build`) count too.
-fn cargo_args(command: &Command) -> Option<&[String]> {
-    let is_cargo = matches!(
-        command.program_name(),
-        "cargo"
-            | "cargo.exe"
-            | "cross"
-            | "$(CARGO)"
-            | "${CARGO}"
-            | "$CARGO"
-            | "cargo-zigbuild"
-            | "cargo-auditable"
-    );
-    is_cargo.then(|| &command.args()[1..])
-}
-
-/// The subcommand and the words that follow the program, with `+toolchain` and global
-/// options skipped (`cargo +1.80 --locked build`).
-fn subcommand(args: &[String]) -> Option<(&str, Vec<&str>)> {
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+/// The crate `cargo install` installs: the first word that is neither an option nor its value.
+fn install_target(words: &[Word]) -> Option<&str> {
     let mut index = 0;
     while let Some(word) = words.get(index) {
-        if word.starts_with('+') {
-            index += 1;
-        } else if word.starts_with('-') {
-            index += if OPTIONS_WITH_VALUE.contains(word) {
-                2
-            } else {
-                1
-            };
-        } else {
-            break;
-        }
-    }
-    let mut subcommand = *words.get(index)?;
-    // Wrappers whose next word is the real subcommand.
-    if matches!(subcommand, "auditable" | "zigbuild") {
-        match words.get(index + 1) {
-            Some(&next) if !next.starts_with('-') && subcommand == "auditable" => {
-                subcommand = next;
-                index += 1;
-            }
-            _ if subcommand == "zigbuild" => subcommand = "build",
-            _ => return None,
-        }
-    }
-    Some((subcommand, words[index + 1..].to_vec()))
-}
-
-/// Whether the subcommand builds something this rule cares about.
-fn classify(subcommand: &str, words: &[&str]) -> Option<Invocation> {
-    match subcommand {
-        "build" | "b" | "run" | "r" | "rustc" => Some(Invocation::Build),
-        "install"
-            if words.contains(&"--path") || words.iter().any(|w| w.starts_with("--path=")) =>
-        {
-            Some(Invocation::InstallLocal)
-        }
-        "install" => Some(Invocation::InstallRemote),
-        _ => None,
-    }
-}
-
-/// The crate `cargo install` installs: the first word that is neither an option nor its value.
-fn install_target<'a>(words: &[&'a str]) -> Option<&'a str> {
-    let mut index = 0;
-    while let Some(&word) = words.get(index) {
+        let word = word.text.as_str();
         if word == "--" {
             return None;
         }
         if word == "--git" {
-            return words.get(index + 1).copied();
+            return words.get(index + 1).map(|w| w.text.as_str());
         }
         if !word.starts_with('-') {
             return Some(word);
@@ -228,28 +119,18 @@ fn bare_crate(krate: &str) -> &str {
     krate.split('@').next().unwrap_or(krate)
 }
 
-/// The arguments that cargo itself reads (those after `--` go to the program).
-fn before_double_dash(args: &[String]) -> &[String] {
-    match args.iter().position(|a| a == "--") {
-        Some(at) => &args[..at],
-        None => args,
-    }
-}
-
-/// `cargo install ripgrep`: the program and subcommand, plus the crate for installs.
-fn shown_command(command: &Command, words: &[&str]) -> String {
-    let args = command.args();
-    let program = command.program_name();
-    let subcommand_end = args.len() - words.len();
-    let mut shown: Vec<&str> = args[..subcommand_end]
-        .iter()
-        .map(String::as_str)
-        .filter(|w| !w.starts_with('-') && !w.starts_with('+'))
-        .collect();
-    if shown.is_empty() {
-        shown.push(program);
-    } else {
-        shown[0] = program;
+/// `cargo build`, `cross build`, `cargo auditable build`: the program and subcommand words.
+fn shown_command(call: &CargoCall<'_>) -> String {
+    let before_rest = call.args.len() - call.rest.len();
+    let mut shown = vec![call.program];
+    shown.extend(
+        call.args[..before_rest]
+            .iter()
+            .map(|w| w.text.as_str())
+            .filter(|w| !w.starts_with('-') && !w.starts_with('+')),
+    );
+    if shown.len() == 1 {
+        shown.push(call.subcommand);
     }
     shown.join(" ")
 }
@@ -263,8 +144,7 @@ mod tests {
         let entry = EntryPoint::from_text(kind, text);
         entry
             .commands()
-            .iter()
-            .filter_map(|c| unlocked_invocation(&entry, c))
+            .filter_map(|(_, c)| unlocked_invocation(&entry, c))
             .collect()
     }
 
@@ -322,13 +202,14 @@ mod tests {
             "cargo auditable build --release\n",
             "cross build --target aarch64-unknown-linux-gnu\n",
             "cargo zigbuild --release\n",
-            "- run: sudo cargo build\n",
-            "\t@$(CARGO) build --release\n",
+            "sudo cargo build\n",
             "rustup run 1.80 cargo build\n",
             "cargo-zigbuild build --release\n",
         ] {
-            assert_eq!(findings(EntryKind::Makefile, text).len(), 1, "{text}");
+            assert_eq!(findings(EntryKind::Script, text).len(), 1, "{text}");
         }
+        let make = findings(EntryKind::Makefile, "all:\n\t@$(CARGO) build --release\n");
+        assert_eq!(make.len(), 1);
         let arg_after_dash = findings(EntryKind::Script, "cargo run -- --locked\n");
         assert_eq!(arg_after_dash.len(), 1);
     }

@@ -4,8 +4,10 @@ use std::collections::BTreeMap;
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::workspace::entry_points::shell_words;
-use crate::workspace::{EntryKind, EntryPoint, Workspace};
+use std::ops::Range;
+
+use crate::workspace::Workspace;
+use crate::workspace::entry_points::{ArgDefault, EntryPoint, ImageKind, ImageUse, in_job};
 
 pub static RULE: Rule = Rule {
     id: "image-unpinned",
@@ -14,9 +16,11 @@ pub static RULE: Rule = Rule {
     docs: r#"
 ### What it finds
 A Dockerfile `FROM` (or `COPY --from=<image>`) whose image has no `@sha256:` digest, including
-images that come from an `ARG` default; and a CI workflow `container:`, `image:` or
-`uses: docker://…` naming an image without a digest. `scratch` and earlier build stages are
-not images and are skipped; `--platform=…` and `AS name` are understood.
+images that come from an `ARG` default; a CI workflow job's `container:` (also through the
+matrix, inline mappings included) or `services:` image, `uses: docker://…`, and
+`docker run IMAGE` / `podman run IMAGE` in any entry point, naming an image without a digest.
+`scratch` and earlier build stages are not images and are skipped; `--platform=…` and
+`AS name` are understood. Images of development jobs are notes.
 
 ### Why it breaks reproducibility
 A tag such as `rust:1.80` or `debian:bookworm` is moved by its publisher whenever the image is
@@ -44,99 +48,29 @@ keep digests up to date.
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for entry in &workspace.entry_points {
-        match entry.kind {
-            EntryKind::Dockerfile => check_dockerfile(entry, out),
-            EntryKind::Workflow => check_workflow(entry, out),
-            _ => {}
+        for job in &entry.jobs {
+            for image in &job.images {
+                if let Some(finding) = unpinned(entry, image) {
+                    out.push(in_job(finding, job));
+                }
+            }
         }
     }
 }
 
-/// A build argument's default value and the line of its `ARG`.
-struct ArgDefault {
-    value: String,
-    line: usize,
-}
-
-/// The images of `FROM` and `COPY --from=` instructions, with `ARG` defaults substituted.
-fn check_dockerfile(entry: &EntryPoint, out: &mut Vec<Finding>) {
-    let mut args: BTreeMap<String, ArgDefault> = BTreeMap::new();
-    let mut stages: Vec<String> = Vec::new();
-    for logical in entry.logical_lines() {
-        let words = shell_words(&logical.text);
-        let Some(instruction) = words.first() else {
-            continue;
-        };
-        let operands = &words[1..];
-        match instruction.to_ascii_uppercase().as_str() {
-            "ARG" => {
-                for word in operands {
-                    if let Some((name, value)) = word.split_once('=') {
-                        let value = value.to_string();
-                        args.insert(
-                            name.to_string(),
-                            ArgDefault {
-                                value,
-                                line: logical.line,
-                            },
-                        );
-                    }
-                }
-            }
-            "FROM" => {
-                let mut rest = operands.iter().filter(|w| !w.starts_with("--"));
-                let Some(image) = rest.next() else {
-                    continue;
-                };
-                let reference = ImageReference::resolve(image, &args);
-                if !reference.is_stage_or_scratch(&stages) {
-                    out.extend(reference.finding(entry, logical.line, "base image"));
-                }
-                if rest.next().is_some_and(|w| w.eq_ignore_ascii_case("as")) {
-                    stages.extend(rest.next().map(|name| name.to_ascii_lowercase()));
-                }
-            }
-            "COPY" | "ADD" => {
-                let from = operands.iter().find_map(|w| w.strip_prefix("--from="));
-                if let Some(image) = from {
-                    let reference = ImageReference::resolve(image, &args);
-                    let is_index = image.chars().all(|c| c.is_ascii_digit());
-                    if !is_index && !reference.is_stage_or_scratch(&stages) {
-                        out.extend(reference.finding(entry, logical.line, "`COPY --from` image"));
-                    }
-                }
-            }
-            _ => {}
-        }
+/// A finding for an image used without a digest.
+fn unpinned(entry: &EntryPoint, image: &ImageUse) -> Option<Finding> {
+    let reference = ImageReference::resolve(&image.image.text, &image.args);
+    if reference.is_stage_or_scratch(&image.stages) {
+        return None;
     }
-}
-
-/// `container:`, `image:` and `uses: docker://…` values of a workflow.
-fn check_workflow(entry: &EntryPoint, out: &mut Vec<Finding>) {
-    let no_args = BTreeMap::new();
-    for logical in entry.logical_lines() {
-        let text = logical.text.trim_start_matches(['-', ' ']);
-        let value = ["container:", "image:"]
-            .iter()
-            .find_map(|key| text.strip_prefix(key))
-            .or_else(|| {
-                let uses = text.strip_prefix("uses:")?.trim();
-                let uses = uses.trim_matches(['"', '\'']);
-                uses.strip_prefix("docker://")
-            });
-        let Some(value) = value else {
-            continue;
-        };
-        let value = value.trim().trim_matches(['"', '\'']);
-        let not_an_image = value.is_empty()
-            || value.contains("${{")
-            || value.starts_with(['|', '>', '{', '&', '*']);
-        if not_an_image {
-            continue;
-        }
-        let reference = ImageReference::resolve(value, &no_args);
-        out.extend(reference.finding(entry, logical.line, "workflow image"));
+    if image.kind == ImageKind::CopyFrom && image.image.text.chars().all(|c| c.is_ascii_digit()) {
+        return None;
     }
+    if image.kind != ImageKind::Base && image.kind != ImageKind::CopyFrom && image.image.dynamic {
+        return None;
+    }
+    reference.finding(entry, &image.image.span, image.kind.describe())
 }
 
 /// An image reference as written, and as it reads once build arguments are substituted.
@@ -198,18 +132,12 @@ impl<'a> ImageReference<'a> {
         name == "scratch" || stages.contains(&name)
     }
 
-    /// The reference as written, on the physical line where it is.
-    fn location(&self, entry: &EntryPoint, line: usize) -> crate::diag::Location {
-        let at = entry.line_containing(line, self.written);
-        entry.file.find_on_line(at, self.written)
-    }
-
     fn is_pinned(&self) -> bool {
         self.resolved.contains("@sha256:")
     }
 
     /// A finding when the reference has no digest.
-    fn finding(&self, entry: &EntryPoint, line: usize, what: &str) -> Option<Finding> {
+    fn finding(&self, entry: &EntryPoint, span: &Range<usize>, what: &str) -> Option<Finding> {
         if self.is_pinned() {
             return None;
         }
@@ -234,14 +162,15 @@ impl<'a> ImageReference<'a> {
         } else {
             &self.resolved
         };
-        let mut finding = Finding::new(RULE.id, message, self.location(entry, line))
+        let mut finding = Finding::new(RULE.id, message, entry.location(span))
             .help(format!("pin the digest: `{}@sha256:<digest>` (`docker buildx imagetools inspect {shown}` prints it)", shown));
         for (name, default) in &self.used_args {
             finding = finding.note(match default {
                 Some(d) if !d.value.is_empty() => {
                     format!(
                         "`{name}` comes from `ARG {name}={}` on line {}",
-                        d.value, d.line
+                        d.value,
+                        entry.file.line_of(d.span.start)
                     )
                 }
                 _ => format!(
@@ -263,12 +192,13 @@ fn has_tag(reference: &str) -> bool {
 mod tests {
     use super::*;
 
+    use crate::workspace::entry_points::EntryKind;
+
     fn findings(kind: EntryKind, text: &str) -> Vec<Finding> {
         let entry = EntryPoint::from_text(kind, text);
         let mut out = Vec::new();
-        match kind {
-            EntryKind::Dockerfile => check_dockerfile(&entry, &mut out),
-            _ => check_workflow(&entry, &mut out),
+        for job in &entry.jobs {
+            out.extend(job.images.iter().filter_map(|i| unpinned(&entry, i)));
         }
         out
     }

@@ -3,6 +3,7 @@
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
 use crate::workspace::Workspace;
+use crate::workspace::entry_points::in_job;
 
 pub static RULE: Rule = Rule {
     id: "incremental-release",
@@ -66,22 +67,15 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         }
     }
     for entry in &workspace.entry_points {
-        for line in entry.logical_lines() {
-            for needle in [
-                "CARGO_INCREMENTAL=1",
-                "CARGO_INCREMENTAL=\"1\"",
-                "CARGO_INCREMENTAL: 1",
-                "CARGO_INCREMENTAL: \"1\"",
-                "CARGO_INCREMENTAL 1",
-            ] {
-                if line.text.contains(needle) {
-                    let at = entry.line_containing(line.line, "CARGO_INCREMENTAL");
-                    out.push(
-                        Finding::new(RULE.id, "CARGO_INCREMENTAL=1 turns incremental compilation on for release builds", entry.file.find_on_line(at, "CARGO_INCREMENTAL"))
-                            .help("use CARGO_INCREMENTAL=0 for release builds"),
-                    );
-                    break;
-                }
+        for (job, var) in entry.env_settings() {
+            if var.name == "CARGO_INCREMENTAL" && var.value.text.trim() == "1" {
+                let finding = Finding::new(
+                    RULE.id,
+                    "CARGO_INCREMENTAL=1 turns incremental compilation on for release builds",
+                    entry.location(&var.name_span),
+                )
+                .help("use CARGO_INCREMENTAL=0 for release builds");
+                out.push(in_job(finding, job));
             }
         }
     }

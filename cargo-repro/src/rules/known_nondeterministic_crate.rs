@@ -4,7 +4,6 @@
 use crate::diag::{Finding, Level, Location};
 use crate::known_crates::{self, Entry, release_version};
 use crate::rules::Rule;
-use crate::workspace::entry_points::shell_words;
 use crate::workspace::{Package, Source, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -292,12 +291,12 @@ fn env_var_setting(workspace: &Workspace, var: &str) -> Option<String> {
     });
     in_config.or_else(|| {
         workspace.entry_points.iter().find_map(|entry| {
-            let line = entry
-                .logical_lines()
+            let (_, var) = entry
+                .env_settings()
                 .into_iter()
-                .find(|line| assigns(&line.text, var))?;
-            let at = entry.line_containing(line.line, var);
-            Some(file_and_line(&entry.file.display_path, Some(at)))
+                .find(|(job, v)| v.name == var && job.role.is_release())?;
+            let line = entry.file.line_of(var.name_span.start);
+            Some(file_and_line(&entry.file.display_path, Some(line)))
         })
     })
 }
@@ -306,38 +305,5 @@ fn file_and_line(path: &str, line: Option<usize>) -> String {
     match line {
         Some(line) => format!("{path}:{line}"),
         None => path.to_string(),
-    }
-}
-
-/// True when a command line sets `var`: `VAR=…`, `VAR: …` (YAML) or `ENV VAR …` (Dockerfile).
-fn assigns(text: &str, var: &str) -> bool {
-    let assignment = text.match_indices(var).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + var.len()..].chars().next();
-        let starts_word = before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
-        starts_word && matches!(after, Some('=' | ':'))
-    });
-    let words = shell_words(text);
-    let dockerfile_env =
-        words.len() >= 3 && words[0].eq_ignore_ascii_case("ENV") && words[1] == var;
-    assignment || dockerfile_env
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn assignments_are_recognised() {
-        assert!(assigns("ENV CONST_RANDOM_SEED=0", "CONST_RANDOM_SEED"));
-        assert!(assigns("ENV CONST_RANDOM_SEED 0", "CONST_RANDOM_SEED"));
-        assert!(assigns("CONST_RANDOM_SEED: 7", "CONST_RANDOM_SEED"));
-        assert!(assigns(
-            "export A=1 CONST_RANDOM_SEED=\"x\"",
-            "CONST_RANDOM_SEED"
-        ));
-        assert!(!assigns("echo $CONST_RANDOM_SEED", "CONST_RANDOM_SEED"));
-        assert!(!assigns("MY_CONST_RANDOM_SEED=1", "CONST_RANDOM_SEED"));
-        assert!(!assigns("ENV OTHER 1", "CONST_RANDOM_SEED"));
     }
 }

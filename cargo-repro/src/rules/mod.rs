@@ -176,7 +176,8 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
         let (rule, level) = (*rule, *level);
         for mut finding in found {
             debug_assert_eq!(finding.rule, rule.id, "a rule reports under its own id");
-            finding.level = match (level, finding.mitigated) {
+            let as_note = finding.mitigated || (finding.development && !config.strict_entry_points);
+            finding.level = match (level, as_note) {
                 (Level::Allow, _) => Level::Allow,
                 (_, true) => Level::Note,
                 (level, false) => level,

@@ -2,6 +2,8 @@
 
 use crate::diag::{Finding, Level, Location};
 use crate::rules::Rule;
+use crate::workspace::entry_points::cargo::cargo_call;
+use crate::workspace::entry_points::in_job;
 use crate::workspace::{TomlFile, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -10,9 +12,14 @@ pub static RULE: Rule = Rule {
     summary: "an entry point sets RUSTFLAGS, which replaces the rustflags of the cargo config",
     docs: r#"
 ### What it finds
-A build entry point (Dockerfile, CI workflow, justfile, Makefile, `scripts/*.sh`) that sets
-`RUSTFLAGS` or `CARGO_ENCODED_RUSTFLAGS` while a `.cargo/config.toml` of the workspace sets
-`[build] rustflags` or `[target.<triple or cfg>] rustflags`.
+A cargo build in an entry point (Dockerfile, CI workflow, justfile, Makefile, script) that
+runs with `RUSTFLAGS` or `CARGO_ENCODED_RUSTFLAGS` set (on the command, earlier in the
+script, or in the job's environment) while a `.cargo/config.toml` of the workspace sets
+rustflags that apply to that build: `[build] rustflags`, or `[target.<triple>]` /
+`[target.'cfg(…)']` rustflags matching the build's target (its `--target`, else the runner's
+host; `cfg(…)` keys are evaluated for the target). Rustflags for other targets (a Windows
+table on a Linux build) are not overridden by it and are not reported. Builds in development
+jobs are notes.
 
 ### Why it breaks reproducibility
 Cargo takes rustflags from exactly one place: `CARGO_ENCODED_RUSTFLAGS`, else `RUSTFLAGS`,
@@ -46,36 +53,92 @@ Keep all flags in one place: move the entry point's flags into the config's `rus
 const OVERRIDING_VARIABLES: &[&str] = &["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS"];
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
-    let config_flags: Vec<(String, Location)> = workspace
+    let config_flags: Vec<ConfigFlags> = workspace
         .cargo_configs
         .iter()
         .filter(|config| is_in_workspace(&config.file.display_path))
         .flat_map(config_rustflags)
         .collect();
-    let Some((_, first_location)) = config_flags.first() else {
+    if config_flags.is_empty() {
         return;
-    };
+    }
+    let mut reported = std::collections::BTreeSet::new();
     for entry in &workspace.entry_points {
-        for variable in OVERRIDING_VARIABLES {
-            for assignment in entry.env_assignments(variable) {
+        for (job, command) in entry.commands() {
+            let Some(call) = cargo_call(command).filter(|c| c.builds()) else {
+                continue;
+            };
+            let target = call
+                .target()
+                .map(str::to_string)
+                .or_else(|| job.host_target.clone());
+            let applying: Vec<&ConfigFlags> = config_flags
+                .iter()
+                .filter(|flags| flags.applies_to(target.as_deref()))
+                .collect();
+            let Some(first) = applying.first() else {
+                continue;
+            };
+            for variable in OVERRIDING_VARIABLES {
+                let Some(var) = command.env_value(variable) else {
+                    continue;
+                };
+                if !reported.insert((entry.file.display_path.clone(), var.name_span.start)) {
+                    continue;
+                }
                 let mut finding = Finding::new(
                     RULE.id,
                     format!(
                         "setting `{variable}` makes cargo ignore the rustflags of {}: they are replaced, not merged",
-                        first_location.path
+                        first.location.path
                     ),
-                    assignment.location,
+                    entry.location(&var.name_span),
                 )
                 .help("keep all rustflags in one place: move these flags into the cargo config, or repeat the config's flags here");
-                for (place, location) in &config_flags {
+                for flags in &applying {
                     finding = finding.note(format!(
-                        "{place} is set at {}:{}",
-                        location.path,
-                        location.line.unwrap_or(1)
+                        "{} is set at {}:{}{}",
+                        flags.place,
+                        flags.location.path,
+                        flags.location.line.unwrap_or(1),
+                        match &target {
+                            Some(t) if flags.key.is_some() =>
+                                format!(" and applies to this build's target {t}"),
+                            _ => String::new(),
+                        }
                     ));
                 }
-                out.push(finding);
+                out.push(in_job(finding, job));
             }
+        }
+    }
+}
+
+/// Rustflags set in a config: `[build]` (`key` is `None`) or `[target.KEY]`.
+struct ConfigFlags {
+    place: String,
+    key: Option<String>,
+    location: Location,
+}
+
+impl ConfigFlags {
+    /// Whether cargo uses these flags when building for `target` (`None`: unknown, so any).
+    fn applies_to(&self, target: Option<&str>) -> bool {
+        let (Some(key), Some(target)) = (&self.key, target) else {
+            return true;
+        };
+        match key.strip_prefix("cfg(") {
+            Some(_) => match cfg_expr::Expression::parse(key) {
+                Ok(expression) => match cfg_expr::targets::get_builtin_target_by_triple(target) {
+                    Some(info) => expression.eval(|predicate| match predicate {
+                        cfg_expr::Predicate::Target(tp) => tp.matches(info),
+                        _ => false,
+                    }),
+                    None => true,
+                },
+                Err(_) => true,
+            },
+            None => key == target,
         }
     }
 }
@@ -86,21 +149,27 @@ fn is_in_workspace(display_path: &str) -> bool {
 }
 
 /// `[build] rustflags` and `[target.*] rustflags` of a config, with where each is set.
-fn config_rustflags(config: &TomlFile) -> Vec<(String, Location)> {
+fn config_rustflags(config: &TomlFile) -> Vec<ConfigFlags> {
     let mut out = Vec::new();
     if let Some(build) = config.get(&["build"]).and_then(|b| b.as_table_like())
         && build.contains_key("rustflags")
     {
-        let location = config.entry_location(build, "rustflags");
-        out.push(("`[build] rustflags`".to_string(), location));
+        out.push(ConfigFlags {
+            place: "`[build] rustflags`".to_string(),
+            key: None,
+            location: config.entry_location(build, "rustflags"),
+        });
     }
     let targets = config.get(&["target"]).and_then(|t| t.as_table_like());
     for (target, table) in targets.into_iter().flat_map(|t| t.iter()) {
         if let Some(table) = table.as_table_like()
             && table.contains_key("rustflags")
         {
-            let location = config.entry_location(table, "rustflags");
-            out.push((format!("`[target.{target}] rustflags`"), location));
+            out.push(ConfigFlags {
+                place: format!("`[target.{target}] rustflags`"),
+                key: Some(target.to_string()),
+                location: config.entry_location(table, "rustflags"),
+            });
         }
     }
     out

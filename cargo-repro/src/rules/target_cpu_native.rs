@@ -6,6 +6,7 @@ use toml_edit::{Item, Value};
 
 use crate::diag::{Finding, Level, Location};
 use crate::rules::Rule;
+use crate::workspace::entry_points::{EntryPoint, Job, Word, in_job};
 use crate::workspace::{BuildTimeKind, Source, SourceFile, TomlFile, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -61,18 +62,15 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         check_config(config, out);
     }
     for entry in &workspace.entry_points {
-        for flag in NATIVE_FLAGS {
-            for location in entry.occurrences(flag) {
-                out.push(
-                    Finding::new(
-                        RULE.id,
-                        format!(
-                            "`{flag}` compiles for the CPU of whichever machine runs this build"
-                        ),
-                        location,
-                    )
-                    .help(HELP),
-                );
+        for (job, word) in native_words(entry) {
+            for (range, flag) in native_flags_in(&entry.file.text, word.span.clone()) {
+                let finding = Finding::new(
+                    RULE.id,
+                    format!("`{flag}` compiles for the CPU of whichever machine runs this build"),
+                    entry.file.location(range),
+                )
+                .help(HELP);
+                out.push(in_job(finding, job));
             }
         }
     }
@@ -103,6 +101,26 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// The words of an entry point that can pass a flag to a compiler: the arguments of its
+/// commands and the values of the variables it sets (`RUSTFLAGS`, `CFLAGS`…), once each.
+fn native_words(entry: &EntryPoint) -> Vec<(&Job, &Word)> {
+    let mut out: Vec<(&Job, &Word)> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (job, command) in entry.commands() {
+        for word in command.args() {
+            if seen.insert(word.span.start) {
+                out.push((job, word));
+            }
+        }
+    }
+    for (job, var) in entry.env_settings() {
+        if seen.insert(var.value.span.start) {
+            out.push((job, &var.value));
+        }
+    }
+    out
 }
 
 /// `rustflags` of `[build]` and `[target.*]`, and `*FLAGS` variables of `[env]`.

@@ -2,8 +2,10 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
+use crate::rules::toolchain_unpinned::is_exact;
 use crate::workspace::Workspace;
-use crate::workspace::entry_points::{EntryKind, EntryPoint, shell_words};
+use crate::workspace::entry_points::in_job;
+use crate::workspace::entry_points::toolchains::choices;
 
 pub static RULE: Rule = Rule {
     id: "toolchain-mismatch",
@@ -11,10 +13,18 @@ pub static RULE: Rule = Rule {
     summary: "a build entry point selects a different toolchain than rust-toolchain.toml",
     docs: r#"
 ### What it finds
-A build entry point that names a Rust toolchain other than the channel of
-`rust-toolchain.toml`: a Dockerfile `FROM rust:<version>` image, `RUSTUP_TOOLCHAIN=…`,
-`cargo +<toolchain> …`, `rustup default|toolchain install <toolchain>`, or a workflow's
-`dtolnay/rust-toolchain@<toolchain>` / `toolchain: <toolchain>` input.
+A build entry point that names a Rust toolchain other than the exact channel of the
+toolchain file (`rust-toolchain.toml` or `rust-toolchain`): a `FROM rust:<version>` image,
+`RUSTUP_TOOLCHAIN=…`, `cargo +<toolchain> …`, `rustup default|toolchain install|run
+<toolchain>`, or a workflow's toolchain action: the `toolchain:` input of
+`dtolnay/rust-toolchain`, `actions-rs/toolchain` or `actions-rust-lang/setup-rust-toolchain`,
+else the ref of `dtolnay/rust-toolchain@<toolchain>`; an action pinned by commit SHA is read
+from its version comment (`@<sha> # 1.95.0`), never from the SHA. One step gives one finding.
+
+Not reported: values the tool cannot know (`+$(cat rust-toolchain)` reads the file itself),
+a job on the `rust-version` of a manifest (an MSRV check), and every entry point while the
+file itself floats: that is `toolchain-unpinned`'s finding, which names the release entry
+points that do pin a version. Choices in development jobs are notes.
 
 ### Why it breaks reproducibility
 The release is then built with a compiler nobody audited: `RUSTUP_TOOLCHAIN` and `+toolchain`
@@ -41,26 +51,72 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     let Some(pinned) = pinned_channel(workspace) else {
         return;
     };
+    if !is_exact(&pinned) {
+        // A floating file is `toolchain-unpinned`'s finding, which names the entry points
+        // that pin a version: telling them to follow the file would make them float too.
+        return;
+    }
+    let file_name = workspace
+        .toolchain
+        .as_ref()
+        .map_or("rust-toolchain.toml", |t| t.file.display_path.as_str());
+    let msrv = rust_versions(workspace);
     for entry in &workspace.entry_points {
-        for (line, toolchain, source) in selected_toolchains(entry) {
-            if same_toolchain(&toolchain, &pinned) {
+        let mut steps_reported = std::collections::BTreeSet::new();
+        for choice in choices(entry) {
+            if same_toolchain(&choice.toolchain, &pinned) {
                 continue;
             }
-            let location = entry.file.find_on_line(line, &toolchain);
-            out.push(
-                Finding::new(
-                    RULE.id,
-                    format!("{source} selects toolchain `{toolchain}` but rust-toolchain.toml pins `{pinned}`"),
-                    location,
-                )
-                .help(format!("use `{pinned}` here too, so every entry point builds with the pinned compiler")),
-            );
+            if msrv
+                .iter()
+                .any(|v| same_toolchain(&choice.toolchain, v) || choice.toolchain == *v)
+            {
+                // A job on the `rust-version` of the manifest is an MSRV check.
+                continue;
+            }
+            if let Some(step) = choice.step
+                && !steps_reported.insert((choice.job.name.clone(), step))
+            {
+                continue;
+            }
+            let finding = Finding::new(
+                RULE.id,
+                format!(
+                    "{} selects toolchain `{}` but {file_name} pins `{pinned}`",
+                    choice.source, choice.toolchain
+                ),
+                entry.location(&choice.span),
+            )
+            .help(format!(
+                "use `{pinned}` here too, so every entry point builds with the pinned compiler"
+            ));
+            out.push(in_job(finding, choice.job));
         }
     }
 }
 
+/// The `rust-version`s of the workspace and its members.
+fn rust_versions(workspace: &Workspace) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let manifests = std::iter::once(&workspace.root_manifest)
+        .chain(workspace.members.iter().map(|m| &m.manifest));
+    for manifest in manifests {
+        for path in [
+            &["package", "rust-version"][..],
+            &["workspace", "package", "rust-version"][..],
+        ] {
+            if let Some(version) = manifest.get(path).and_then(|v| v.as_str()) {
+                out.push(version.to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The channel of the toolchain file, without a host suffix.
-fn pinned_channel(workspace: &Workspace) -> Option<String> {
+pub fn pinned_channel(workspace: &Workspace) -> Option<String> {
     let toolchain = workspace.toolchain.as_ref()?;
     let channel = match &toolchain.toml {
         Some(toml) => toml.get(&["toolchain", "channel"])?.as_str()?.to_string(),
@@ -70,7 +126,7 @@ fn pinned_channel(workspace: &Workspace) -> Option<String> {
 }
 
 /// Equal up to a host suffix (`1.95.0-x86_64-unknown-linux-gnu`).
-fn same_toolchain(selected: &str, pinned: &str) -> bool {
+pub fn same_toolchain(selected: &str, pinned: &str) -> bool {
     let strip = |s: &str| -> String {
         let parts: Vec<&str> = s.split('-').collect();
         match parts.first() {
@@ -87,104 +143,9 @@ fn same_toolchain(selected: &str, pinned: &str) -> bool {
     strip(selected) == strip(pinned)
 }
 
-/// `(line, toolchain, what selects it)` for every toolchain an entry point names.
-fn selected_toolchains(entry: &EntryPoint) -> Vec<(usize, String, String)> {
-    let mut found = Vec::new();
-    for logical in entry.logical_lines() {
-        let words = shell_words(&logical.text);
-        let line_of = |needle: &str| entry.line_containing(logical.line, needle);
-        if entry.kind == EntryKind::Dockerfile
-            && words
-                .first()
-                .is_some_and(|w| w.eq_ignore_ascii_case("FROM"))
-            && let Some(image) = words.iter().skip(1).find(|w| !w.starts_with("--"))
-            && let Some(version) = rust_image_version(image)
-        {
-            let shown = image.split('@').next().unwrap_or(image);
-            found.push((line_of(&version), version, format!("image `{shown}`")));
-        }
-        for (index, word) in words.iter().enumerate() {
-            if let Some(value) = word.strip_prefix("RUSTUP_TOOLCHAIN=") {
-                found.push((
-                    line_of(word),
-                    value.to_string(),
-                    "RUSTUP_TOOLCHAIN".to_string(),
-                ));
-            }
-            if word == "cargo"
-                && let Some(plus) = words.get(index + 1).and_then(|w| w.strip_prefix('+'))
-            {
-                found.push((
-                    line_of(&format!("+{plus}")),
-                    plus.to_string(),
-                    format!("`cargo +{plus}`"),
-                ));
-            }
-            if word == "rustup" {
-                let rest: Vec<&str> = words[index + 1..].iter().map(String::as_str).collect();
-                let toolchain = match rest.as_slice() {
-                    ["default", t, ..] => Some(*t),
-                    ["toolchain", "install", t, ..] => Some(*t),
-                    _ => None,
-                };
-                if let Some(t) = toolchain.filter(|t| !t.starts_with('-')) {
-                    found.push((line_of(t), t.to_string(), format!("`rustup {}`", rest[0])));
-                }
-            }
-            if let Some(action) = word.strip_prefix("dtolnay/rust-toolchain@") {
-                found.push((line_of(word), action.to_string(), format!("`{word}`")));
-            }
-        }
-        if entry.kind == EntryKind::Workflow
-            && let Some(value) = logical.text.trim().strip_prefix("toolchain:")
-        {
-            let value = value.trim().trim_matches(['"', '\'']);
-            if !value.is_empty() && !value.contains("${{") {
-                found.push((
-                    logical.line,
-                    value.to_string(),
-                    "the workflow's `toolchain:` input".to_string(),
-                ));
-            }
-        }
-    }
-    found
-}
-
-/// `1.95.0` from `rust:1.95.0-slim`, `docker.io/library/rust:1.95@sha256:…`; `None` for other images
-/// or tags without a version.
-fn rust_image_version(image: &str) -> Option<String> {
-    let image = image.split('@').next()?;
-    let (name, tag) = image.rsplit_once(':')?;
-    let name = name.rsplit('/').next()?;
-    if name != "rust" {
-        return None;
-    }
-    let version: String = tag
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let version = version.trim_end_matches('.').to_string();
-    (!version.is_empty()).then_some(version)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn image_versions() {
-        assert_eq!(
-            rust_image_version("rust:1.95.0-slim-bookworm").as_deref(),
-            Some("1.95.0")
-        );
-        assert_eq!(
-            rust_image_version("docker.io/library/rust:1.94@sha256:abc").as_deref(),
-            Some("1.94")
-        );
-        assert_eq!(rust_image_version("rust:latest"), None);
-        assert_eq!(rust_image_version("debian:12"), None);
-    }
 
     #[test]
     fn toolchains_compare_without_host() {

@@ -72,7 +72,7 @@ fn config_errors_name_the_file_and_line_and_exit_2() {
         ),
         (
             "colour = true\n",
-            "error: repro.toml:1: unknown key `colour` in the cargo-repro configuration; expected `rules` or `allow`\n",
+            "error: repro.toml:1: unknown key `colour` in the cargo-repro configuration; expected `rules`, `allow` or `entry-points`\n",
         ),
         (
             "[rules\n",
