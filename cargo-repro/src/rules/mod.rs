@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::diag::{Finding, Level, Report, Summary, sort_findings};
 use crate::workspace::Workspace;
 
+pub mod action_unpinned;
 pub mod archive_unnormalised;
 pub mod build_script_randomness;
 pub mod build_script_timestamp;
@@ -26,6 +27,7 @@ pub mod patch_unrecorded;
 pub mod patch_unused;
 pub mod patch_version_mismatch;
 pub mod path_dep_outside_workspace;
+pub mod path_remap_missing;
 pub mod proc_macro_hash_iteration;
 pub mod rustflags_override;
 pub mod target_cpu_native;
@@ -58,6 +60,7 @@ pub struct Rule {
 
 /// Every rule, sorted by id (a test keeps it so).
 pub static RULES: &[&Rule] = &[
+    &action_unpinned::RULE,
     &archive_unnormalised::RULE,
     &build_script_randomness::RULE,
     &build_script_timestamp::RULE,
@@ -77,6 +80,7 @@ pub static RULES: &[&Rule] = &[
     &patch_unused::RULE,
     &patch_version_mismatch::RULE,
     &path_dep_outside_workspace::RULE,
+    &path_remap_missing::RULE,
     &proc_macro_hash_iteration::RULE,
     &rustflags_override::RULE,
     &target_cpu_native::RULE,

@@ -3,6 +3,7 @@
 use crate::diag::{Finding, Level, Location};
 use crate::rules::Rule;
 use crate::workspace::Workspace;
+use crate::workspace::entry_points::toolchains::choices;
 
 pub static RULE: Rule = Rule {
     id: "toolchain-unpinned",
@@ -23,6 +24,10 @@ later uses a different compiler and produces different bytes.
 [toolchain]
 channel = "stable"
 ```
+
+When the file floats while release entry points pin an exact version (a `rust:1.95.0`
+image, `RUSTUP_TOOLCHAIN=1.95.0`), the finding names them: the file should say the same, so
+that local and CI builds use the release's compiler.
 
 ### Fix
 Pin an exact release (`channel = "1.95.0"`) or a dated nightly (`nightly-2026-05-01`).
@@ -55,6 +60,48 @@ pub fn is_exact(channel: &str) -> bool {
 }
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
+    let mut found = Vec::new();
+    check_file(workspace, &mut found);
+    let pins = release_pins(workspace);
+    for mut finding in found {
+        if let Some((version, _)) = pins.first() {
+            let places: Vec<String> = pins
+                .iter()
+                .map(|(v, at)| format!("`{v}` at {at}"))
+                .collect();
+            finding = finding
+                .note(format!(
+                    "the release entry points do pin a version: {}; the toolchain file should say the same",
+                    places.join(", ")
+                ))
+                .help(format!(
+                    "pin the file to the release's compiler: `channel = \"{version}\"`, so local, CI and release builds use one compiler"
+                ));
+        }
+        out.push(finding);
+    }
+}
+
+/// Exact toolchains that release jobs select, with where (`Dockerfile:3`).
+fn release_pins(workspace: &Workspace) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in &workspace.entry_points {
+        for choice in choices(entry) {
+            if choice.job.role.is_release() && is_exact(&choice.toolchain) {
+                let line = entry.file.line_of(choice.span.start);
+                out.push((
+                    choice.toolchain,
+                    format!("{}:{line}", entry.file.display_path),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn check_file(workspace: &Workspace, out: &mut Vec<Finding>) {
     let help = "pin an exact version, for example `channel = \"1.95.0\"`; `cargo repro check --fix` pins the installed one";
     let Some(toolchain) = &workspace.toolchain else {
         out.push(

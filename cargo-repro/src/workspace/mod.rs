@@ -8,6 +8,7 @@ pub mod git;
 pub mod graph;
 pub mod lockfile;
 pub mod patches;
+pub mod profiles;
 pub mod source_file;
 pub mod toml_file;
 
@@ -41,6 +42,8 @@ pub struct Member {
     pub version: String,
     pub dir: PathBuf,
     pub manifest: TomlFile,
+    /// The member has a binary target (`[[bin]]`, `src/main.rs` or `src/bin/`).
+    pub has_bin: bool,
 }
 
 /// The toolchain file in force for the workspace.
@@ -407,11 +410,15 @@ fn load_members(root: &Path, root_manifest: &TomlFile) -> anyhow::Result<Vec<Mem
             } else {
                 version
             };
+            let has_bin = manifest.get(&["bin"]).is_some()
+                || dir.join("src").join("main.rs").is_file()
+                || dir.join("src").join("bin").is_dir();
             Ok(Member {
                 name: name.to_string(),
                 version,
                 dir,
                 manifest,
+                has_bin,
             })
         })
         .collect()

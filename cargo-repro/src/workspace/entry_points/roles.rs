@@ -375,79 +375,38 @@ fn default_recipe(entry: &EntryPoint) -> Option<&str> {
     entry.jobs.first().map(|j| j.name.as_str())
 }
 
-/// Gives every job its role.
-fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
-    // Publishing commands and `docker run` images are facts of the job itself.
-    for entry in entries.values_mut() {
-        for job in &mut entry.jobs {
-            if job.publishes.is_none() {
-                job.publishes = job.commands.iter().find_map(publishing_command);
-            }
-            let images: Vec<ImageUse> = job.commands.iter().filter_map(run_images).collect();
-            job.images.extend(images);
+/// The role of a workflow job from its own steps: publishing, or building on tags.
+fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
+    let tagged = entry
+        .triggers
+        .iter()
+        .any(|t| t == "push: tags" || t == "release");
+    let trigger_text = if entry.triggers.iter().any(|t| t == "push: tags") {
+        "workflow runs on tags"
+    } else {
+        "workflow runs on releases"
+    };
+    let builds = job.commands.iter().any(is_build) || !all_references(entry, job).is_empty();
+    match job.publishes.as_deref() {
+        Some(p) if !p.starts_with("uploads") && !p.starts_with("exports") => {
+            Some(Role::release(format!("job `{}` {p}", job.name)))
         }
+        Some(p) if tagged => Some(Role::release(format!(
+            "job `{}` {p}, {trigger_text}",
+            job.name
+        ))),
+        _ if tagged && builds => Some(Role::release(format!(
+            "job `{}` builds, {trigger_text}",
+            job.name
+        ))),
+        _ => None,
     }
-    // Intrinsic roles.
-    let mut roles: BTreeMap<(String, usize), Role> = BTreeMap::new();
-    for (path, entry) in entries.iter() {
-        let tagged = entry
-            .triggers
-            .iter()
-            .any(|t| t == "push: tags" || t == "release");
-        let trigger_text = if entry.triggers.iter().any(|t| t == "push: tags") {
-            "workflow runs on tags"
-        } else {
-            "workflow runs on releases"
-        };
-        for (index, job) in entry.jobs.iter().enumerate() {
-            let role = match entry.kind {
-                EntryKind::Workflow => {
-                    let builds =
-                        job.commands.iter().any(is_build) || !all_references(entry, job).is_empty();
-                    match job.publishes.as_deref() {
-                        Some(p) if !p.starts_with("uploads") && !p.starts_with("exports") => {
-                            Some(Role::release(format!("job `{}` {p}", job.name)))
-                        }
-                        Some(p) if tagged => Some(Role::release(format!(
-                            "job `{}` {p}, {trigger_text}",
-                            job.name
-                        ))),
-                        _ if tagged && builds => Some(Role::release(format!(
-                            "job `{}` builds, {trigger_text}",
-                            job.name
-                        ))),
-                        _ => None,
-                    }
-                }
-                EntryKind::Justfile | EntryKind::Makefile if release_name(&job.name) => Some(
-                    Role::release(format!("recipe `{}` is named for releases", job.name)),
-                ),
-                EntryKind::Script if release_name(path) => {
-                    Some(Role::release(format!("{path} is named for releases")))
-                }
-                _ => None,
-            };
-            if let Some(role) = role {
-                roles.insert((path.clone(), index), role);
-            }
-        }
-    }
-    // Everything a release job runs is release too, transitively; so are the workflow jobs a
-    // release job needs that build.
+}
+
+/// Marks release everything release jobs run (transitively), and the jobs or recipes they
+/// need that build.
+fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(String, usize), Role>) {
     let mut queue: Vec<(String, usize)> = roles.keys().cloned().collect();
-    let mut referenced: BTreeMap<String, String> = BTreeMap::new();
-    for (path, entry) in entries.iter() {
-        for job in &entry.jobs {
-            for reference in all_references(entry, job) {
-                if let Some((target, _)) = target_file(&reference.target) {
-                    let _ = path;
-                    referenced
-                        .entry(target)
-                        .or_insert_with(|| entry.job_label(job));
-                }
-            }
-        }
-    }
     while let Some((path, index)) = queue.pop() {
         let entry = &entries[&path];
         let job = &entry.jobs[index];
@@ -486,7 +445,6 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
                 ));
             }
         }
-        // Recipe dependencies and the workflow jobs this one needs.
         for need in &job.needs {
             if let Some(i) = entry.jobs.iter().position(|j| &j.name == need) {
                 let needed = &entry.jobs[i];
@@ -505,6 +463,63 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
             if !roles.contains_key(&key) {
                 roles.insert(key.clone(), role);
                 queue.push(key);
+            }
+        }
+    }
+}
+
+/// Gives every job its role.
+fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
+    // Publishing commands and `docker run` images are facts of the job itself.
+    for entry in entries.values_mut() {
+        for job in &mut entry.jobs {
+            if job.publishes.is_none() {
+                job.publishes = job.commands.iter().find_map(publishing_command);
+            }
+            let images: Vec<ImageUse> = job.commands.iter().filter_map(run_images).collect();
+            job.images.extend(images);
+        }
+    }
+    // Workflow jobs that publish, or build on tags, are release jobs; everything they run
+    // is release too. Recipes and scripts named for releases come second, so a reason that
+    // names the job running them wins over the name.
+    let mut roles: BTreeMap<(String, usize), Role> = BTreeMap::new();
+    for (path, entry) in entries.iter() {
+        for (index, job) in entry.jobs.iter().enumerate() {
+            if entry.kind == EntryKind::Workflow
+                && let Some(role) = workflow_role(entry, job)
+            {
+                roles.insert((path.clone(), index), role);
+            }
+        }
+    }
+    propagate(entries, &mut roles);
+    for (path, entry) in entries.iter() {
+        for (index, job) in entry.jobs.iter().enumerate() {
+            let role = match entry.kind {
+                EntryKind::Justfile | EntryKind::Makefile if release_name(&job.name) => Some(
+                    Role::release(format!("recipe `{}` is named for releases", job.name)),
+                ),
+                EntryKind::Script if release_name(path) => {
+                    Some(Role::release(format!("{path} is named for releases")))
+                }
+                _ => None,
+            };
+            if let Some(role) = role {
+                roles.entry((path.clone(), index)).or_insert(role);
+            }
+        }
+    }
+    propagate(entries, &mut roles);
+    let mut referenced: BTreeMap<String, String> = BTreeMap::new();
+    for entry in entries.values() {
+        for job in &entry.jobs {
+            for reference in all_references(entry, job) {
+                if let Some((target, _)) = target_file(&reference.target) {
+                    referenced
+                        .entry(target)
+                        .or_insert_with(|| entry.job_label(job));
+                }
             }
         }
     }

@@ -1,0 +1,152 @@
+//! `path-remap-missing`: a release build with plain cargo leaves the runner's paths in the binary.
+
+use crate::diag::{Finding, Level};
+use crate::rules::Rule;
+use crate::workspace::Workspace;
+use crate::workspace::entry_points::cargo::cargo_call;
+use crate::workspace::entry_points::{Command, EntryPoint, Job, in_job};
+
+pub static RULE: Rule = Rule {
+    id: "path-remap-missing",
+    default_level: Level::Warn,
+    summary: "a release build runs plain cargo without remapping the build paths",
+    docs: r#"
+### What it finds
+A cargo build (`cargo build`, `cargo install`, `cross build`, …) in a release job with none of:
+`--remap-path-prefix` in the rustflags it runs with (`RUSTFLAGS`, `CARGO_ENCODED_RUSTFLAGS`,
+the workspace's `.cargo/config.toml` rustflags), `trim-paths` in the profile (or
+`CARGO_PROFILE_<NAME>_TRIM_PATHS`, `-Ztrim-paths`), or a fixed build path (a Dockerfile, whose
+`WORKDIR` is the same on every machine). `cargo repro build` remaps by itself and is never
+reported. Development jobs get notes.
+
+### Why it breaks reproducibility
+Panic locations, `file!()`, debug info and some symbol names embed the absolute paths of the
+checkout and of `$CARGO_HOME`: `/home/runner/work/app/app/src/main.rs` on one runner,
+`/builds/app/src/main.rs` on another, so the same commit gives different bytes.
+
+### Example
+```yaml
+- run: cargo build --release --locked
+```
+
+### Fix
+Build with `cargo repro build`, or remap the paths yourself:
+```yaml
+- run: cargo build --release --locked
+  env:
+    RUSTFLAGS: --remap-path-prefix=${{ github.workspace }}=/build --remap-path-prefix=${{ env.CARGO_HOME }}=/cargo
+```
+"#,
+    heuristic: false,
+    uses_graph: false,
+    pre_commit: false,
+    check,
+};
+
+fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
+    if config_remaps(workspace) || profile_trims(workspace) {
+        return;
+    }
+    for entry in &workspace.entry_points {
+        if entry.kind == crate::workspace::entry_points::EntryKind::Dockerfile {
+            continue;
+        }
+        let mut reported_steps = std::collections::BTreeSet::new();
+        for (job, command) in entry.commands() {
+            if let Some(finding) = unremapped(entry, job, command) {
+                if let Some(step) = command.step
+                    && !reported_steps.insert((job.name.clone(), step))
+                {
+                    continue;
+                }
+                out.push(in_job(finding, job));
+            }
+        }
+    }
+}
+
+/// A finding for a cargo build that keeps the runner's paths.
+fn unremapped(entry: &EntryPoint, job: &Job, command: &Command) -> Option<Finding> {
+    let call = cargo_call(command)?;
+    if !call.builds() || call.installs_remote() {
+        return None;
+    }
+    let remaps = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"].iter().any(|name| {
+        command
+            .env_value(name)
+            .is_some_and(|v| v.value.text.contains("remap-path-prefix") || v.value.dynamic)
+    });
+    let trims = call
+        .own_args()
+        .iter()
+        .any(|w| w.text.contains("trim-paths"))
+        || command.env.iter().any(|v| v.name.ends_with("_TRIM_PATHS"));
+    if remaps || trims {
+        return None;
+    }
+    let _ = job;
+    Some(
+        Finding::new(
+            RULE.id,
+            format!(
+                "`{} {}` builds the release without remapping paths: the runner's checkout and CARGO_HOME paths end up in the binary",
+                call.program, call.subcommand
+            ),
+            entry.location(&command.program().span),
+        )
+        .help("build with `cargo repro build`, or add `--remap-path-prefix=<checkout>=/build` (and one for CARGO_HOME) to RUSTFLAGS, or set `trim-paths` in the profile"),
+    )
+}
+
+/// True when a workspace cargo config passes `--remap-path-prefix` in its rustflags.
+fn config_remaps(workspace: &Workspace) -> bool {
+    workspace.cargo_configs.iter().any(|config| {
+        !config.file.display_path.starts_with('$') && config.file.text.contains("remap-path-prefix")
+    })
+}
+
+/// True when the manifest's profiles set `trim-paths`.
+fn profile_trims(workspace: &Workspace) -> bool {
+    workspace
+        .root_manifest
+        .get(&["profile"])
+        .and_then(|p| p.as_table_like())
+        .is_some_and(|profiles| {
+            profiles.iter().any(|(_, table)| {
+                table
+                    .as_table_like()
+                    .is_some_and(|t| t.contains_key("trim-paths"))
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::entry_points::EntryKind;
+
+    fn count(text: &str) -> usize {
+        let entry = EntryPoint::from_text(EntryKind::Script, text);
+        entry
+            .commands()
+            .filter_map(|(job, c)| unremapped(&entry, job, c))
+            .count()
+    }
+
+    #[test]
+    fn plain_builds_are_reported() {
+        assert_eq!(count("cargo build --release --locked\n"), 1);
+        assert_eq!(count("cross build --release --locked\n"), 1);
+        assert_eq!(
+            count("RUSTFLAGS=\"--remap-path-prefix=$PWD=/b\" cargo build --release\n"),
+            0
+        );
+        assert_eq!(count("cargo repro build --release-artifacts\n"), 0);
+        assert_eq!(count("cargo install cargo-deb --locked\n"), 0);
+        assert_eq!(count("cargo test\n"), 0);
+        assert_eq!(
+            count("CARGO_PROFILE_RELEASE_TRIM_PATHS=all cargo build --release\n"),
+            0
+        );
+    }
+}
