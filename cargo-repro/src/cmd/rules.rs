@@ -52,9 +52,34 @@ pub fn rules_markdown() -> String {
             rule.id, rule.default_level, rule.summary
         ));
     }
+    text.push_str(ROLES);
     for rule in rules::RULES {
         text.push('\n');
         text.push_str(&super::explain::rule_markdown(rule));
     }
     text
 }
+
+/// How entry points get their roles: the rules about entry points refer to it.
+const ROLES: &str = "
+## Roles
+
+Findings in build entry points (CI workflows, Dockerfiles, justfiles, Makefiles, scripts) are
+judged by the role of the job they are in, and say it (``release: job `build` uploads
+artifacts, workflow runs on tags``):
+
+- **release**: a workflow job that publishes (a release action such as
+  `softprops/action-gh-release`, `docker push`, `gh release`, `cargo publish`,
+  `docker/build-push-action` with `push`), or that builds or uploads artifacts in a workflow
+  triggered by tags or releases; the jobs it `needs` that build; and everything a release job
+  runs, wherever it lives: the Dockerfiles it builds (`docker build -f`, the action's `file:`
+  and `context:`), the scripts it calls (`./ci/package.sh`, `bash x.sh`), the just and make
+  recipes it invokes and their dependencies, the reusable workflows it calls. Recipes and
+  scripts named for releases (`release`, `dist`, `package`, `deb`…), and Dockerfiles that no
+  workflow builds, are release too.
+- **development**: everything else: tests, lints, fuzzing, coverage, benchmarks, MSRV checks,
+  docs, developer recipes.
+
+Findings in development jobs are notes: shown, never failing. `[entry-points] strict = true`
+in `repro.toml` holds them to the release standard (their rule's level).
+";
