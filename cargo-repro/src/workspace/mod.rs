@@ -128,7 +128,7 @@ impl Workspace {
         let cargo_configs = find_cargo_configs(&root, &cargo_home)?;
         let entry_points = entry_points::discover(&root)?;
         let ledger = patches::load_ledger(&root)?;
-        let patches = patches::path_patches(&root, &root_manifest);
+        let patches = patches::path_patches(&root, &root_manifest, &members);
         let registry_index = load_registry_index(
             &root,
             &cargo_home,
