@@ -159,11 +159,16 @@ impl Workspace {
             Some(Err(MetadataError::CargoMissing(reason))) => {
                 anyhow::bail!("cannot run cargo: {reason}; install Rust (rustup) or set $CARGO")
             }
+            // `--locked` forbids writing the lockfile, so cargo refuses to create a missing one.
+            Some(Err(MetadataError::Stale(_))) if lockfile.is_none() => {
+                graph_problem = Some(
+                    "there is no Cargo.lock, and cargo metadata --locked does not create one"
+                        .to_string(),
+                );
+            }
             Some(Err(MetadataError::Stale(message))) => {
                 graph_problem = Some("Cargo.lock needs to be updated".to_string());
-                if lockfile.is_some() {
-                    lockfile_stale = Some(message);
-                }
+                lockfile_stale = Some(message);
             }
             Some(Err(MetadataError::Failed(message))) => graph_problem = Some(message),
         }

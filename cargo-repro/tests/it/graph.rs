@@ -1,10 +1,10 @@
 //! The package graph when `cargo metadata` cannot run as it is: a pinned toolchain that is not
-//! installed (read with an installed one instead).
+//! installed (read with an installed one instead), and a workspace without `Cargo.lock`.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use crate::support::{copy_tree, json, outside_dir, stdout, workspace_fixture};
+use crate::support::{copy_tree, json, outside_dir, stdout, workspace_fixture, write_files};
 
 /// The directory of the `rustup` on PATH, where its `cargo` proxy is too.
 fn rustup_dir() -> PathBuf {
@@ -121,5 +121,45 @@ fn a_missing_pinned_toolchain_is_replaced_by_an_installed_one_for_the_graph() {
     assert!(
         !dir.join("target").exists(),
         "the check wrote into the workspace"
+    );
+}
+
+#[test]
+fn without_cargo_lock_the_note_says_there_is_none() {
+    let dir = outside_dir("no-lockfile");
+    write_files(
+        &dir,
+        &[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+            ),
+            ("src/lib.rs", "//! Tiny.\n"),
+        ],
+    );
+    let out = crate::support::check(&dir, &["--offline", "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(
+        report["summary"]["limited"]["reason"],
+        "there is no Cargo.lock, and cargo metadata --locked does not create one",
+        "{report:#}"
+    );
+    assert_eq!(found_at(&report, "lockfile-missing"), ["Cargo.lock:null"]);
+    assert!(
+        found_at(&report, "lockfile-stale").is_empty(),
+        "a missing lockfile is not a stale one: {report:#}"
+    );
+    assert!(
+        !dir.join("Cargo.lock").exists(),
+        "the check created Cargo.lock"
+    );
+
+    let human = stdout(&crate::support::check(&dir, &["--offline"]));
+    assert!(
+        human.contains(
+            "note: the resolved package graph could not be had (there is no Cargo.lock, and cargo \
+             metadata --locked does not create one)"
+        ),
+        "{human}"
     );
 }
