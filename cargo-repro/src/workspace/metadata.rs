@@ -120,10 +120,15 @@ fn cargo_metadata(
     let stderr = String::from_utf8_lossy(&output.stderr);
     let first_error = first_error(&stderr);
     if is_rustup_toolchain_failure(&stderr) {
-        Err(Failure::ToolchainMissing {
-            missing: missing_toolchain(&stderr),
-            message: first_error,
-        })
+        // rustup's own text may name its download directory, which need not be under `~`.
+        let missing = missing_toolchain(&stderr);
+        let message = match &missing {
+            Some(name) => {
+                format!("toolchain '{name}' is not installed, and rustup did not install it")
+            }
+            None => first_error,
+        };
+        Err(Failure::ToolchainMissing { missing, message })
     } else if stderr.contains("--locked was passed") || stderr.contains("needs to be updated") {
         Err(Failure::Stale(first_error))
     } else {
