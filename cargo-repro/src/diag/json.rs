@@ -14,6 +14,12 @@ pub fn render(report: &Report) -> String {
     summary.insert("errors".into(), json!(report.summary.errors));
     summary.insert("warnings".into(), json!(report.summary.warnings));
     summary.insert("notes".into(), json!(report.summary.notes));
+    if let Some(fallback) = &report.summary.toolchain_fallback {
+        summary.insert(
+            "toolchain_fallback".into(),
+            json!({ "missing": fallback.missing, "used": fallback.used }),
+        );
+    }
     if let Some(reason) = &report.summary.limited_reason {
         summary.insert(
             "limited".into(),

@@ -178,6 +178,9 @@ pub struct Summary {
     pub limited_reason: Option<String>,
     /// Rules that ran with information from `Cargo.lock` and manifests only.
     pub limited_rules: Vec<&'static str>,
+    /// The installed toolchain the package graph was read with, when rustup could not provide
+    /// the pinned one (shown when a rule that uses the graph ran).
+    pub toolchain_fallback: Option<crate::workspace::ToolchainFallback>,
 }
 
 impl Summary {

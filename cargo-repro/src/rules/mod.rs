@@ -228,14 +228,16 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
     sort_findings(&mut findings);
 
     let mut summary = Summary::count(&findings);
-    if let Some(reason) = &workspace.graph_problem {
-        summary.limited_rules = RULES
-            .iter()
-            .filter(|r| r.uses_graph && ran.contains(&r.id))
-            .map(|r| r.id)
-            .collect();
-        if !summary.limited_rules.is_empty() {
+    let graph_rules: Vec<&'static str> = RULES
+        .iter()
+        .filter(|r| r.uses_graph && ran.contains(&r.id))
+        .map(|r| r.id)
+        .collect();
+    if !graph_rules.is_empty() {
+        summary.toolchain_fallback = workspace.toolchain_fallback.clone();
+        if let Some(reason) = &workspace.graph_problem {
             summary.limited_reason = Some(reason.clone());
+            summary.limited_rules = graph_rules;
         }
     }
     Report { findings, summary }

@@ -70,7 +70,7 @@ enum Verdict {
 }
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
-    let Some(first) = workspace.patches.first() else {
+    let Some(first) = workspace.vendored_patches().next() else {
         return;
     };
     if !workspace.registry_index.available() {
@@ -93,7 +93,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     let Some(lockfile) = &workspace.lockfile else {
         return;
     };
-    for patch in &workspace.patches {
+    for patch in workspace.vendored_patches() {
         if patch.registry != "crates-io" {
             continue;
         }

@@ -13,7 +13,9 @@ pub static RULE: Rule = Rule {
     docs: r#"
 ### What it finds
 A `[patch.<registry>]` entry of the root `Cargo.toml` that points at a path, when the ledger
-`vendor/patches.toml` has no entry for the crate (or there is no ledger at all).
+`vendor/patches.toml` has no entry for the crate (or there is no ledger at all). An entry that
+points at a workspace member (the project replaces a published crate with its own member) is
+not a vendored copy and is left alone.
 
 ### Why it breaks reproducibility
 A vendored copy of a dependency replaces the published crate in every build. Without a ledger
@@ -38,7 +40,7 @@ asks for a reason and an upstream link.
 };
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
-    for patch in &workspace.patches {
+    for patch in workspace.vendored_patches() {
         if workspace.ledger_entry(patch).is_some() {
             continue;
         }

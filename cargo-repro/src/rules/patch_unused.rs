@@ -15,7 +15,9 @@ pub static RULE: Rule = Rule {
 ### What it finds
 - A `[patch]` path entry of the root `Cargo.toml` that `Cargo.lock` does not use: no path
   package of that name is locked, or the lockfile lists it under `[[patch.unused]]` (cargo
-  does so when the vendored version does not satisfy what the dependents require).
+  does so when the vendored version does not satisfy what the dependents require). An entry
+  that points at a workspace member is not a vendored copy and is left alone, unless the
+  ledger records it.
 - An entry of `vendor/patches.toml` for which the root `Cargo.toml` has no `[patch]` path
   entry at all.
 
@@ -50,7 +52,7 @@ const CARGO_ISSUE: &str = "cargo ignores an unused [patch] silently \
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     if let Some(lockfile) = &workspace.lockfile {
-        for patch in &workspace.patches {
+        for patch in workspace.vendored_patches() {
             if let Some(why) = unused(workspace, lockfile, patch) {
                 let mut finding = Finding::new(
                     RULE.id,
@@ -120,10 +122,12 @@ fn unused(workspace: &Workspace, lockfile: &Lockfile, patch: &PatchedCrate) -> O
             .iter()
             .any(|m| m.name == name && m.version == version)
     };
-    let locked = lockfile
-        .packages
-        .iter()
-        .any(|p| p.name == patch.package && p.source.is_none() && !is_member(&p.name, &p.version));
+    // A member of that name does not count, unless the patch points at that very member.
+    let locked = lockfile.packages.iter().any(|p| {
+        p.name == patch.package
+            && p.source.is_none()
+            && (patch.member || !is_member(&p.name, &p.version))
+    });
     // A path package of that name at another version is `patch-version-mismatch`'s business.
     (!locked).then(|| format!("Cargo.lock locks no {} from a path", patch.package))
 }

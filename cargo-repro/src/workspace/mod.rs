@@ -7,6 +7,7 @@ pub mod entry_points;
 pub mod git;
 pub mod graph;
 pub mod lockfile;
+pub mod metadata;
 pub mod patches;
 pub mod profiles;
 pub mod source_file;
@@ -14,12 +15,15 @@ pub mod toml_file;
 
 use std::path::{Component, Path, PathBuf};
 
+use metadata::MetadataError;
+
 use anyhow::Context as _;
 
 pub use entry_points::{EntryKind, EntryPoint};
 pub use git::GitStatus;
 pub use graph::{Graph, Package, Source};
 pub use lockfile::Lockfile;
+pub use metadata::ToolchainFallback;
 pub use patches::PatchedCrate;
 pub use source_file::SourceFile;
 pub use toml_file::TomlFile;
@@ -89,6 +93,9 @@ pub struct Workspace {
     pub graph: Graph,
     /// Why the resolved graph could not be had (rules then use `Cargo.lock` only).
     pub graph_problem: Option<String>,
+    /// The installed toolchain `cargo metadata` ran with because rustup could not provide the
+    /// pinned one.
+    pub toolchain_fallback: Option<ToolchainFallback>,
     /// Cargo's word that `Cargo.lock` does not satisfy the manifests.
     pub lockfile_stale: Option<String>,
     pub build_time_sources: Vec<BuildTimeSource>,
@@ -111,7 +118,7 @@ impl Workspace {
         let metadata = (!options.lockfile_only).then(|| {
             let root = root.clone();
             let offline = options.offline;
-            std::thread::spawn(move || run_cargo_metadata(&root, offline))
+            std::thread::spawn(move || metadata::run(&root, offline))
         });
         let git_root = root.clone();
         let git = std::thread::spawn(move || git::file_status(&git_root, "Cargo.lock"));
@@ -131,7 +138,7 @@ impl Workspace {
         let cargo_configs = find_cargo_configs(&root, &cargo_home)?;
         let entry_points = entry_points::discover(&root)?;
         let ledger = patches::load_ledger(&root)?;
-        let patches = patches::path_patches(&root, &root_manifest);
+        let patches = patches::path_patches(&root, &root_manifest, &members);
         let registry_index = load_registry_index(
             &root,
             &cargo_home,
@@ -143,7 +150,10 @@ impl Workspace {
         let mut graph_problem = None;
         let mut lockfile_stale = None;
         let mut graph = None;
-        match metadata.map(|handle| handle.join().expect("cargo metadata thread panicked")) {
+        let metadata =
+            metadata.map(|handle| handle.join().expect("cargo metadata thread panicked"));
+        let toolchain_fallback = metadata.as_ref().and_then(|m| m.toolchain_fallback.clone());
+        match metadata.map(|m| m.result) {
             None => graph_problem = Some("pre-commit mode does not run cargo metadata".to_string()),
             Some(Ok(json)) => match Graph::from_metadata_json(&json) {
                 Ok(g) => graph = Some(g),
@@ -152,11 +162,16 @@ impl Workspace {
             Some(Err(MetadataError::CargoMissing(reason))) => {
                 anyhow::bail!("cannot run cargo: {reason}; install Rust (rustup) or set $CARGO")
             }
+            // `--locked` forbids writing the lockfile, so cargo refuses to create a missing one.
+            Some(Err(MetadataError::Stale(_))) if lockfile.is_none() => {
+                graph_problem = Some(
+                    "there is no Cargo.lock, and cargo metadata --locked does not create one"
+                        .to_string(),
+                );
+            }
             Some(Err(MetadataError::Stale(message))) => {
                 graph_problem = Some("Cargo.lock needs to be updated".to_string());
-                if lockfile.is_some() {
-                    lockfile_stale = Some(message);
-                }
+                lockfile_stale = Some(message);
             }
             Some(Err(MetadataError::Failed(message))) => graph_problem = Some(message),
         }
@@ -188,6 +203,7 @@ impl Workspace {
             entry_points,
             graph,
             graph_problem,
+            toolchain_fallback,
             lockfile_stale,
             build_time_sources,
             ledger,
@@ -250,58 +266,6 @@ fn load_registry_index(
         }
     }
     crate::patch::index::LocalIndex::load(root, cargo_home, cargo_configs, &names)
-}
-
-enum MetadataError {
-    CargoMissing(String),
-    Stale(String),
-    Failed(String),
-}
-
-/// Runs `cargo metadata --locked` (never letting it rewrite the lockfile it is audited on).
-fn run_cargo_metadata(root: &Path, offline: bool) -> Result<String, MetadataError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let manifest = root.join("Cargo.toml");
-    let mut args: Vec<std::ffi::OsString> = vec![
-        "metadata".into(),
-        "--format-version".into(),
-        "1".into(),
-        "--locked".into(),
-    ];
-    if offline {
-        args.push("--offline".into());
-    }
-    args.push("--manifest-path".into());
-    args.push(manifest.into_os_string());
-    let output = duct::cmd(&cargo, &args)
-        .dir(root)
-        .env("CARGO_TERM_COLOR", "never")
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .map_err(|e| MetadataError::CargoMissing(source_file::io_reason(&e)))?;
-    if output.status.success() {
-        return String::from_utf8(output.stdout)
-            .map_err(|_| MetadataError::Failed("cargo metadata printed invalid UTF-8".into()));
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let first_error = stderr
-        .lines()
-        .find(|l| l.trim_start().starts_with("error"))
-        .or_else(|| stderr.lines().find(|l| !l.trim().is_empty()))
-        .unwrap_or("cargo metadata failed")
-        .trim()
-        .trim_start_matches("error:")
-        .trim()
-        .to_string();
-    if stderr.contains("--locked was passed") || stderr.contains("needs to be updated") {
-        Err(MetadataError::Stale(first_error))
-    } else {
-        Err(MetadataError::Failed(format!(
-            "cargo metadata failed: {first_error}"
-        )))
-    }
 }
 
 /// The manifest to start from: the given one, or `Cargo.toml` in the current directory or a parent.

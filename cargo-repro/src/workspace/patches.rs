@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{TomlFile, display_path, normalize};
+use super::{Member, TomlFile, Workspace, display_path, normalize};
 use crate::diag::Location;
 use crate::patch::ledger::{LEDGER_PATH, Ledger};
 use crate::patch::tree::Tree;
@@ -22,6 +22,9 @@ pub struct PatchedCrate {
     /// The directory relative to the workspace root (with `..` when outside).
     pub display_dir: String,
     pub inside_workspace: bool,
+    /// The path is a workspace member's directory: the project replaces a published crate with
+    /// its own code, not with a vendored copy (see [`Workspace::vendored_patches`]).
+    pub member: bool,
     /// The entry's line in the root manifest.
     pub location: Location,
     /// `package.version` of the vendored Cargo.toml, when readable.
@@ -41,7 +44,7 @@ pub fn load_ledger(root: &Path) -> anyhow::Result<Option<Ledger>> {
 }
 
 /// Every `[patch.*]` entry of the root manifest that has a `path`, sorted by registry and name.
-pub fn path_patches(root: &Path, manifest: &TomlFile) -> Vec<PatchedCrate> {
+pub fn path_patches(root: &Path, manifest: &TomlFile, members: &[Member]) -> Vec<PatchedCrate> {
     let mut out = Vec::new();
     let Some(registries) = manifest.root().get("patch").and_then(|p| p.as_table_like()) else {
         return out;
@@ -61,6 +64,7 @@ pub fn path_patches(root: &Path, manifest: &TomlFile) -> Vec<PatchedCrate> {
                 .unwrap_or(name)
                 .to_string();
             let inside_workspace = abs_dir.starts_with(normalize(root));
+            let member = members.iter().any(|m| normalize(&m.dir) == abs_dir);
             let version = vendored_version(&abs_dir);
             let tree_sha256 = if inside_workspace && abs_dir.is_dir() {
                 Tree::read(&abs_dir, &display_path(root, &abs_dir))
@@ -77,6 +81,7 @@ pub fn path_patches(root: &Path, manifest: &TomlFile) -> Vec<PatchedCrate> {
                 display_dir: display_path(root, &abs_dir),
                 abs_dir,
                 inside_workspace,
+                member,
                 location: manifest.entry_location(table, name),
                 version,
                 tree_sha256,
@@ -97,7 +102,15 @@ fn vendored_version(dir: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
-impl super::Workspace {
+impl Workspace {
+    /// The `[patch]` path entries that are vendored copies, which the `patch-*` rules audit:
+    /// every one but those pointing at a workspace member, unless the ledger records that too.
+    pub fn vendored_patches(&self) -> impl Iterator<Item = &PatchedCrate> {
+        self.patches
+            .iter()
+            .filter(|p| !p.member || self.ledger_entry(p).is_some())
+    }
+
     /// The ledger entry recording `patch`: keyed by the package name, or by the `[patch]` key.
     pub fn ledger_entry(&self, patch: &PatchedCrate) -> Option<&crate::patch::ledger::Entry> {
         let ledger = self.ledger.as_ref()?;

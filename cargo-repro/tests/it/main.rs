@@ -10,6 +10,7 @@ mod config;
 mod docs;
 mod fix;
 mod git_state;
+mod graph;
 mod patch;
 mod release;
 mod rules;
