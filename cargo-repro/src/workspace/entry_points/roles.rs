@@ -344,7 +344,7 @@ fn publishing_command(command: &Command) -> Option<String> {
         "docker" | "podman" | "crane" => {
             args.contains(&"push") || args.windows(2).any(|w| w == ["imagetools", "create"])
         }
-        "gh" => {
+        "gh" | "hub" => {
             args.first() == Some(&"release")
                 && args
                     .get(1)
@@ -387,12 +387,19 @@ fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
         "workflow runs on releases"
     };
     let builds = job.commands.iter().any(is_build) || !all_references(entry, job).is_empty();
+    let dispatch_only =
+        !entry.triggers.is_empty() && entry.triggers.iter().all(|t| t == "workflow_dispatch");
     match job.publishes.as_deref() {
         Some(p) if !p.starts_with("uploads") && !p.starts_with("exports") => {
             Some(Role::release(format!("job `{}` {p}", job.name)))
         }
         Some(p) if tagged => Some(Role::release(format!(
             "job `{}` {p}, {trigger_text}",
+            job.name
+        ))),
+        // A workflow that only runs by hand and keeps what it builds is a release workflow.
+        Some(p) if dispatch_only => Some(Role::release(format!(
+            "job `{}` {p}, workflow runs only by hand (workflow_dispatch)",
             job.name
         ))),
         _ if tagged && builds => Some(Role::release(format!(
