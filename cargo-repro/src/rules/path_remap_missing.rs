@@ -4,7 +4,7 @@ use crate::diag::{Finding, Level};
 use crate::rules::Rule;
 use crate::workspace::Workspace;
 use crate::workspace::entry_points::cargo::cargo_call;
-use crate::workspace::entry_points::{Command, EntryPoint, Job, in_job};
+use crate::workspace::entry_points::{Command, EntryPoint, in_job};
 
 pub static RULE: Rule = Rule {
     id: "path-remap-missing",
@@ -53,7 +53,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         }
         let mut reported_steps = std::collections::BTreeSet::new();
         for (job, command) in entry.commands() {
-            if let Some(finding) = unremapped(entry, job, command) {
+            if let Some(finding) = unremapped(entry, command) {
                 if let Some(step) = command.step
                     && !reported_steps.insert((job.name.clone(), step))
                 {
@@ -66,7 +66,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
 }
 
 /// A finding for a cargo build that keeps the runner's paths.
-fn unremapped(entry: &EntryPoint, job: &Job, command: &Command) -> Option<Finding> {
+fn unremapped(entry: &EntryPoint, command: &Command) -> Option<Finding> {
     let call = cargo_call(command)?;
     if !call.builds() || call.installs_remote() {
         return None;
@@ -84,7 +84,6 @@ fn unremapped(entry: &EntryPoint, job: &Job, command: &Command) -> Option<Findin
     if remaps || trims {
         return None;
     }
-    let _ = job;
     Some(
         Finding::new(
             RULE.id,
@@ -129,7 +128,7 @@ mod tests {
         let entry = EntryPoint::from_text(EntryKind::Script, text);
         entry
             .commands()
-            .filter_map(|(job, c)| unremapped(&entry, job, c))
+            .filter_map(|(_, c)| unremapped(&entry, c))
             .count()
     }
 

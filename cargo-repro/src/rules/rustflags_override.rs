@@ -127,19 +127,20 @@ impl ConfigFlags {
         let (Some(key), Some(target)) = (&self.key, target) else {
             return true;
         };
-        match key.strip_prefix("cfg(") {
-            Some(_) => match cfg_expr::Expression::parse(key) {
-                Ok(expression) => match cfg_expr::targets::get_builtin_target_by_triple(target) {
-                    Some(info) => expression.eval(|predicate| match predicate {
-                        cfg_expr::Predicate::Target(tp) => tp.matches(info),
-                        _ => false,
-                    }),
-                    None => true,
-                },
-                Err(_) => true,
-            },
-            None => key == target,
+        if !key.starts_with("cfg(") {
+            return key == target;
         }
+        // An expression or a target the tool cannot read may apply.
+        let Ok(expression) = cfg_expr::Expression::parse(key) else {
+            return true;
+        };
+        let Some(info) = cfg_expr::targets::get_builtin_target_by_triple(target) else {
+            return true;
+        };
+        expression.eval(|predicate| match predicate {
+            cfg_expr::Predicate::Target(tp) => tp.matches(info),
+            _ => false,
+        })
     }
 }
 
@@ -173,4 +174,41 @@ fn config_rustflags(config: &TomlFile) -> Vec<ConfigFlags> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(key: Option<&str>) -> ConfigFlags {
+        ConfigFlags {
+            place: String::new(),
+            key: key.map(str::to_string),
+            location: Location::file(".cargo/config.toml"),
+        }
+    }
+
+    #[test]
+    fn target_tables_apply_to_their_targets_only() {
+        let linux = Some("x86_64-unknown-linux-gnu");
+        assert!(flags(None).applies_to(linux));
+        assert!(flags(Some("x86_64-unknown-linux-gnu")).applies_to(linux));
+        assert!(!flags(Some("x86_64-pc-windows-msvc")).applies_to(linux));
+        assert!(flags(Some("cfg(unix)")).applies_to(linux));
+        assert!(!flags(Some("cfg(windows)")).applies_to(linux));
+        assert!(
+            flags(Some(
+                "cfg(all(target_os = \"linux\", target_env = \"gnu\"))"
+            ))
+            .applies_to(linux)
+        );
+        assert!(
+            flags(Some("x86_64-pc-windows-msvc")).applies_to(None),
+            "unknown target: may apply"
+        );
+        assert!(
+            flags(Some("cfg(not-valid")).applies_to(linux),
+            "unreadable: may apply"
+        );
+    }
 }

@@ -35,7 +35,8 @@ pub struct LoadOptions {
     pub manifest_path: Option<PathBuf>,
     /// Pass `--offline` to cargo.
     pub offline: bool,
-    /// Skip `cargo metadata` entirely (pre-commit mode); the graph comes from `Cargo.lock`.
+    /// Skip `cargo metadata` entirely (pre-commit mode); the graph comes from `Cargo.lock`,
+    /// and entry points are not read.
     pub lockfile_only: bool,
 }
 
@@ -136,7 +137,12 @@ impl Workspace {
         };
         let toolchain = find_toolchain(&root)?;
         let cargo_configs = find_cargo_configs(&root, &cargo_home)?;
-        let entry_points = entry_points::discover(&root)?;
+        // Pre-commit mode runs only lockfile and patch hygiene, which read no entry point.
+        let entry_points = if options.lockfile_only {
+            Vec::new()
+        } else {
+            entry_points::discover(&root)?
+        };
         let ledger = patches::load_ledger(&root)?;
         let patches = patches::path_patches(&root, &root_manifest, &members);
         let registry_index = load_registry_index(

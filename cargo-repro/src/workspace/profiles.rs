@@ -129,7 +129,7 @@ impl Workspace {
         for build in &builds {
             let set = build.env.iter().rev().find_map(|var| {
                 if var.name == variable {
-                    return Some(var.value.text.clone()).map(|v| (v, var));
+                    return Some((var.value.text.clone(), var));
                 }
                 if key == "codegen-units"
                     && matches!(var.name.as_str(), "RUSTFLAGS" | "CARGO_ENCODED_RUSTFLAGS")

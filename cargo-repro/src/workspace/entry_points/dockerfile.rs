@@ -82,8 +82,7 @@ pub fn parse(file: &SourceFile) -> Job {
                 }
             }
             "RUN" => {
-                let mut in_effect = job.env.clone();
-                in_effect.extend(env.iter().cloned());
+                let mut in_effect = env.clone();
                 in_effect.extend(args.iter().map(|(name, default)| EnvVar {
                     name: name.clone(),
                     name_span: default.span.start..default.span.start + name.len(),

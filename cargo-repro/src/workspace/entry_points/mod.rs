@@ -11,6 +11,7 @@ pub mod cargo;
 pub mod dockerfile;
 pub mod justfile;
 pub mod makefile;
+pub mod references;
 pub mod roles;
 pub mod shell;
 pub mod toolchains;
@@ -93,6 +94,9 @@ pub struct Command {
     pub env: Vec<EnvVar>,
     /// The workflow step it belongs to, when it is in one.
     pub step: Option<usize>,
+    /// Where it runs, relative to the workspace root (a step's `working-directory`; `.`
+    /// elsewhere): relative paths it names are joined to it.
+    pub directory: String,
 }
 
 impl Command {
@@ -115,19 +119,6 @@ impl Command {
     /// The value of a variable in effect (the command's own assignments included).
     pub fn env_value(&self, name: &str) -> Option<&EnvVar> {
         self.env.iter().rev().find(|var| var.name == name)
-    }
-
-    /// The value of `--name VALUE` or `--name=VALUE` among the arguments (before `--`).
-    pub fn option_value(&self, names: &[&str]) -> Option<&Word> {
-        option_value(self.args(), names)
-    }
-
-    /// True when the arguments cargo reads (before `--`) hold `flag`.
-    pub fn has_flag(&self, flag: &str) -> bool {
-        self.args()
-            .iter()
-            .take_while(|w| w.text != "--")
-            .any(|w| w.text == flag)
     }
 }
 
@@ -314,13 +305,16 @@ pub struct EntryPoint {
 impl EntryPoint {
     /// Parses an entry point; every job starts as development until `roles` says otherwise.
     pub fn parse(kind: EntryKind, file: SourceFile) -> EntryPoint {
-        let (jobs, triggers) = match kind {
+        let (mut jobs, triggers) = match kind {
             EntryKind::Workflow => workflow::parse(&file),
             EntryKind::Dockerfile => (vec![dockerfile::parse(&file)], Vec::new()),
             EntryKind::Justfile => (justfile::parse(&file), Vec::new()),
             EntryKind::Makefile => (makefile::parse(&file), Vec::new()),
             EntryKind::Script => (vec![script_job(&file)], Vec::new()),
         };
+        for job in &mut jobs {
+            references::complete(job);
+        }
         EntryPoint {
             kind,
             file,
@@ -462,6 +456,7 @@ pub fn commands_of(
             words,
             env: in_effect,
             step,
+            directory: ".".to_string(),
         });
     }
     out
@@ -556,13 +551,17 @@ mod tests {
             "cargo build --target=x86_64-unknown-linux-musl --profile dist -- --target y\n",
         );
         let (_, command) = entry.commands().next().unwrap();
-        let target = command.option_value(&["--target"]).unwrap();
+        let target = option_value(command.args(), &["--target"]).unwrap();
         assert_eq!(
             option_text(target, &["--target"]),
             "x86_64-unknown-linux-musl"
         );
-        assert_eq!(command.option_value(&["--profile"]).unwrap().text, "dist");
-        assert!(command.has_flag("--profile"));
-        assert!(!command.has_flag("--locked"));
+        assert_eq!(
+            option_value(command.args(), &["--profile"]).unwrap().text,
+            "dist"
+        );
+        let call = cargo::cargo_call(command).unwrap();
+        assert!(call.has("--profile"));
+        assert!(!call.has("--locked"));
     }
 }

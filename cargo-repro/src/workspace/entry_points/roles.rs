@@ -6,9 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::cargo::{cargo_call, is_build};
-use super::workflow::join;
-use super::{Command, EntryKind, EntryPoint, ImageKind, ImageUse, Job, Reference, Role, Target};
+use super::cargo::is_build;
+use super::{EntryKind, EntryPoint, Job, Role, Target};
 use crate::workspace::source_file::SourceFile;
 use crate::workspace::{display_path, read_dir_in};
 
@@ -65,25 +64,33 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<EntryPoint>> {
             }
         }
     }
+    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut entries: BTreeMap<String, EntryPoint> = BTreeMap::new();
     for (path, kind) in &found {
-        let file = SourceFile::read(&root.join(path), path.clone())?;
-        entries.insert(path.clone(), EntryPoint::parse(*kind, file));
+        // In the usual places, a file that cannot be read is an error naming it; one that
+        // leads outside the workspace, or is not a regular file, or is huge, is left out.
+        if let Some(real) = confined(&canonical_root, &root.join(path)) {
+            let file = SourceFile::read(&real, path.clone())?;
+            entries.insert(path.clone(), EntryPoint::parse(*kind, file));
+        }
     }
-    follow_references(root, &mut entries);
+    follow_references(root, &canonical_root, &mut entries);
     assign_roles(&mut entries);
     Ok(entries.into_values().collect())
 }
 
 /// Reads the files that entry points refer to, until none is new.
-fn follow_references(root: &Path, entries: &mut BTreeMap<String, EntryPoint>) {
-    let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+fn follow_references(
+    root: &Path,
+    canonical_root: &Path,
+    entries: &mut BTreeMap<String, EntryPoint>,
+) {
     let mut tried: BTreeSet<String> = entries.keys().cloned().collect();
     for _ in 0..MAX_FOLLOWED {
         let mut wanted: Vec<(String, EntryKind)> = Vec::new();
         for entry in entries.values() {
             for job in &entry.jobs {
-                for reference in all_references(entry, job) {
+                for reference in job.references.clone() {
                     if let Some((path, kind)) = target_file(&reference.target)
                         && !tried.contains(&path)
                     {
@@ -102,7 +109,7 @@ fn follow_references(root: &Path, entries: &mut BTreeMap<String, EntryPoint>) {
             if tried.len() > MAX_FOLLOWED {
                 return;
             }
-            if let Some(file) = read_confined(root, &canonical_root, &path) {
+            if let Some(file) = read_confined(root, canonical_root, &path) {
                 entries.insert(path, EntryPoint::parse(kind, file));
             }
         }
@@ -112,16 +119,17 @@ fn follow_references(root: &Path, entries: &mut BTreeMap<String, EntryPoint>) {
 /// A file of the workspace, read only when it resolves (symlinks followed) inside the root,
 /// is a regular file and is not too large.
 fn read_confined(root: &Path, canonical_root: &Path, path: &str) -> Option<SourceFile> {
-    let full: PathBuf = root.join(path);
-    let canonical = full.canonicalize().ok()?;
-    if !canonical.starts_with(canonical_root) {
-        return None;
-    }
-    let metadata = std::fs::metadata(&canonical).ok()?;
-    if !metadata.is_file() || metadata.len() > MAX_ENTRY_POINT_BYTES {
-        return None;
-    }
-    SourceFile::read(&canonical, path.to_string()).ok()
+    let real = confined(canonical_root, &root.join(path))?;
+    SourceFile::read(&real, path.to_string()).ok()
+}
+
+/// The real path of `path` when it resolves (symlinks followed) inside the root to a regular
+/// file of at most [`MAX_ENTRY_POINT_BYTES`].
+fn confined(canonical_root: &Path, path: &Path) -> Option<PathBuf> {
+    let real = path.canonicalize().ok()?;
+    let metadata = std::fs::metadata(&real).ok()?;
+    let fits = metadata.is_file() && metadata.len() <= MAX_ENTRY_POINT_BYTES;
+    (real.starts_with(canonical_root) && fits).then_some(real)
 }
 
 /// The file a reference needs read, and as what.
@@ -132,232 +140,6 @@ fn target_file(target: &Target) -> Option<(String, EntryKind)> {
         Target::Recipe { kind, file, .. } => Some((file.clone(), *kind)),
         Target::Workflow(path) => Some((path.clone(), EntryKind::Workflow)),
     }
-}
-
-/// The references a job makes: those parsed with it (actions, working directories) and those
-/// its commands make from the workspace root.
-fn all_references(entry: &EntryPoint, job: &Job) -> Vec<Reference> {
-    // Relative paths in commands are taken from the workspace root, where CI steps, recipes
-    // and most scripts run (steps with a `working-directory` were joined when parsed).
-    let _ = entry;
-    let mut out = job.references.clone();
-    for command in &job.commands {
-        out.extend(references_in(command, "."));
-    }
-    out
-}
-
-/// Docker options that take a value.
-const DOCKER_OPTIONS_WITH_VALUE: &[&str] = &[
-    "-t",
-    "--tag",
-    "--build-arg",
-    "--target",
-    "--platform",
-    "-f",
-    "--file",
-    "--cache-from",
-    "--cache-to",
-    "--output",
-    "-o",
-    "--label",
-    "--secret",
-    "--ssh",
-    "--progress",
-    "--network",
-    "--iidfile",
-    "--metadata-file",
-    "--build-context",
-    "-v",
-    "--volume",
-    "-e",
-    "--env",
-    "-w",
-    "--workdir",
-    "--name",
-    "-p",
-    "--publish",
-    "--entrypoint",
-    "-u",
-    "--user",
-    "--mount",
-    "--env-file",
-    "-h",
-    "--hostname",
-    "--cpus",
-    "-m",
-    "--memory",
-    "--pull",
-    "--add-host",
-];
-
-/// The positional arguments of a docker command after its subcommand words.
-fn positionals(args: &[super::Word]) -> Vec<&super::Word> {
-    let mut out = Vec::new();
-    let mut index = 0;
-    while let Some(word) = args.get(index) {
-        if word.text.starts_with('-') {
-            let takes_value = DOCKER_OPTIONS_WITH_VALUE.contains(&word.text.as_str());
-            index += if takes_value { 2 } else { 1 };
-        } else {
-            out.push(word);
-            index += 1;
-        }
-    }
-    out
-}
-
-/// The entry points a command runs: scripts, Dockerfiles, recipes; paths joined to `directory`.
-pub fn references_in(command: &Command, directory: &str) -> Vec<Reference> {
-    let mut out = Vec::new();
-    let program = command.program();
-    let args = command.args();
-    let name = command.program_name();
-    let reference = |target: Target, word: &super::Word| Reference {
-        target,
-        span: word.span.clone(),
-    };
-    if program.dynamic {
-        return out;
-    }
-    let script_word = match name {
-        "bash" | "sh" | "zsh" | "dash" | "source" | "." => args
-            .iter()
-            .find(|w| !w.text.starts_with('-'))
-            .filter(|_| !args.iter().any(|w| w.text == "-c")),
-        _ if program.text.contains('/') || program.text.ends_with(".sh") => Some(program),
-        _ => None,
-    };
-    if let Some(word) = script_word
-        && !word.dynamic
-        && !word.text.starts_with('/')
-    {
-        out.push(reference(Target::Script(join(directory, &word.text)), word));
-    }
-    match name {
-        "docker" | "podman" | "buildah" => {
-            let mut rest = args;
-            if rest
-                .first()
-                .is_some_and(|w| w.text == "buildx" || w.text == "image")
-            {
-                rest = &rest[1..];
-            }
-            let Some(sub) = rest.first() else { return out };
-            if matches!(sub.text.as_str(), "build" | "bud") {
-                let rest = &rest[1..];
-                let file = super::option_value(rest, &["-f", "--file"]);
-                let context = positionals(rest).last().map(|w| w.text.clone());
-                let context = context.unwrap_or_else(|| ".".to_string());
-                if context.contains("://") {
-                    return out;
-                }
-                match file {
-                    Some(word) if !word.dynamic => {
-                        let text = super::option_text(word, &["-f", "--file"]);
-                        if text != "-" {
-                            out.push(reference(Target::Dockerfile(join(directory, text)), word));
-                        }
-                    }
-                    Some(_) => {}
-                    None if !context.contains('$') => out.push(reference(
-                        Target::Dockerfile(join(&join(directory, &context), "Dockerfile")),
-                        sub,
-                    )),
-                    None => {}
-                }
-            }
-        }
-        "just" | "make" | "gmake" => {
-            let kind = if name == "just" {
-                EntryKind::Justfile
-            } else {
-                EntryKind::Makefile
-            };
-            let mut dir = directory.to_string();
-            let mut file = None;
-            let mut recipe = None;
-            let mut index = 0;
-            while let Some(word) = args.get(index) {
-                match word.text.as_str() {
-                    "-C" | "--directory" | "-d" | "--working-directory" => {
-                        if let Some(value) = args.get(index + 1) {
-                            dir = join(&dir, &value.text);
-                        }
-                        index += 2;
-                    }
-                    "-f" | "--file" | "--justfile" | "--makefile" => {
-                        file = args.get(index + 1).map(|w| w.text.clone());
-                        index += 2;
-                    }
-                    "-j" | "--jobs" if kind == EntryKind::Makefile => index += 2,
-                    text if text.starts_with('-') || text.contains('=') => index += 1,
-                    _ => {
-                        recipe = Some(word.text.clone());
-                        break;
-                    }
-                }
-            }
-            let file = match file {
-                Some(file) => join(&dir, &file),
-                None if kind == EntryKind::Justfile => join(&dir, "justfile"),
-                None => join(&dir, "Makefile"),
-            };
-            out.push(reference(
-                Target::Recipe {
-                    kind,
-                    file,
-                    name: recipe.unwrap_or_default(),
-                },
-                program,
-            ));
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Images a command runs: `docker run IMAGE`.
-pub fn run_images(command: &Command) -> Option<ImageUse> {
-    if !matches!(command.program_name(), "docker" | "podman") {
-        return None;
-    }
-    let args = command.args();
-    let run_at = args.iter().position(|w| w.text == "run")?;
-    if run_at > 1 {
-        return None;
-    }
-    let image = positionals(&args[run_at + 1..]).first().copied()?.clone();
-    (!image.dynamic).then(|| ImageUse {
-        kind: ImageKind::Run,
-        image,
-        args: BTreeMap::new(),
-        stages: Vec::new(),
-    })
-}
-
-/// Commands that publish what was built.
-fn publishing_command(command: &Command) -> Option<String> {
-    let args: Vec<&str> = command.args().iter().map(|w| w.text.as_str()).collect();
-    let name = command.program_name();
-    let publishes = match name {
-        "docker" | "podman" | "crane" => {
-            args.contains(&"push") || args.windows(2).any(|w| w == ["imagetools", "create"])
-        }
-        "gh" | "hub" => {
-            args.first() == Some(&"release")
-                && args
-                    .get(1)
-                    .is_some_and(|s| matches!(*s, "create" | "upload" | "edit"))
-        }
-        "skopeo" => args.first() == Some(&"copy"),
-        _ => cargo_call(command).is_some_and(|c| c.subcommand == "publish"),
-    };
-    let shown = match cargo_call(command) {
-        Some(call) => format!("{} {}", call.program, call.subcommand),
-        None => format!("{name} {}", args.first().unwrap_or(&"")),
-    };
-    publishes.then(|| format!("runs `{}`", shown.trim()))
 }
 
 /// Recipe, script and workflow names that say they make a release.
@@ -386,7 +168,7 @@ fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
     } else {
         "workflow runs on releases"
     };
-    let builds = job.commands.iter().any(is_build) || !all_references(entry, job).is_empty();
+    let builds = job.commands.iter().any(is_build) || !job.references.is_empty();
     let dispatch_only =
         !entry.triggers.is_empty() && entry.triggers.iter().all(|t| t == "workflow_dispatch");
     match job.publishes.as_deref() {
@@ -419,7 +201,7 @@ fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(Strin
         let job = &entry.jobs[index];
         let label = entry.job_label(job);
         let mut next: Vec<((String, usize), Role)> = Vec::new();
-        for reference in all_references(entry, job) {
+        for reference in job.references.clone() {
             let (verb, target_path) = match &reference.target {
                 Target::Dockerfile(p) => ("built", p),
                 Target::Script(p) => ("run", p),
@@ -457,7 +239,7 @@ fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(Strin
                 let needed = &entry.jobs[i];
                 let builds = entry.kind != EntryKind::Workflow
                     || needed.commands.iter().any(is_build)
-                    || !all_references(entry, needed).is_empty();
+                    || !needed.references.is_empty();
                 if builds {
                     next.push((
                         (path.clone(), i),
@@ -477,16 +259,6 @@ fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(Strin
 
 /// Gives every job its role.
 fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
-    // Publishing commands and `docker run` images are facts of the job itself.
-    for entry in entries.values_mut() {
-        for job in &mut entry.jobs {
-            if job.publishes.is_none() {
-                job.publishes = job.commands.iter().find_map(publishing_command);
-            }
-            let images: Vec<ImageUse> = job.commands.iter().filter_map(run_images).collect();
-            job.images.extend(images);
-        }
-    }
     // Workflow jobs that publish, or build on tags, are release jobs; everything they run
     // is release too. Recipes and scripts named for releases come second, so a reason that
     // names the job running them wins over the name.
@@ -521,7 +293,7 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
     let mut referenced: BTreeMap<String, String> = BTreeMap::new();
     for entry in entries.values() {
         for job in &entry.jobs {
-            for reference in all_references(entry, job) {
+            for reference in job.references.clone() {
                 if let Some((target, _)) = target_file(&reference.target) {
                     referenced
                         .entry(target)
@@ -658,6 +430,30 @@ mod tests {
                 .reason
                 .contains("pull_request")
         );
+    }
+
+    #[test]
+    fn a_workflow_symlinked_outside_the_workspace_is_not_read() {
+        let dir =
+            std::env::temp_dir().join(format!("cargo-repro-roles-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("ws");
+        std::fs::create_dir_all(root.join(".github/workflows")).unwrap();
+        std::fs::write(dir.join("outside.yml"), "on: push\njobs: {}\n").unwrap();
+        std::os::unix::fs::symlink(
+            dir.join("outside.yml"),
+            root.join(".github/workflows/ci.yml"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join(".github/workflows/release.yml"),
+            "on: push\njobs: {}\n",
+        )
+        .unwrap();
+        let found = discover(&root).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let paths: Vec<_> = found.iter().map(|e| e.file.display_path.as_str()).collect();
+        assert_eq!(paths, [".github/workflows/release.yml"]);
     }
 
     #[test]

@@ -227,7 +227,7 @@ fn triggers_of(node: Option<&Node>) -> Vec<String> {
 }
 
 /// The values each matrix key takes, from its lists and `include` entries.
-fn matrix_of(file: &SourceFile, node: Option<&Node>) -> BTreeMap<String, Vec<Node>> {
+fn matrix_of(node: Option<&Node>) -> BTreeMap<String, Vec<Node>> {
     let mut out: BTreeMap<String, Vec<Node>> = BTreeMap::new();
     let Some(node) = node else { return out };
     for (key, _, value) in node.entries() {
@@ -245,7 +245,6 @@ fn matrix_of(file: &SourceFile, node: Option<&Node>) -> BTreeMap<String, Vec<Nod
                 .extend(items.iter().cloned());
         }
     }
-    let _ = file;
     out
 }
 
@@ -302,7 +301,7 @@ const PUBLISHING_ACTIONS: &[&str] = &[
 
 fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[EnvVar]) -> Job {
     let mut job = Job::new(id, at..at + id.len());
-    let matrix = matrix_of(file, node.get("strategy").and_then(|s| s.get("matrix")));
+    let matrix = matrix_of(node.get("strategy").and_then(|s| s.get("matrix")));
     job.env = workflow_env.to_vec();
     job.env.extend(env_of(file, node.get("env")));
     if let Some(needs) = node.get("needs") {
@@ -386,7 +385,7 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
                 inputs,
                 step: Some(index),
             };
-            step_action(&mut job, &action, &matrix, file);
+            step_action(&mut job, &action);
             job.actions.push(action);
         }
         if let Some((_, key_at, run)) = step.entries().iter().find(|(k, _, _)| k == "run")
@@ -397,19 +396,10 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
                 .and_then(Node::scalar)
                 .unwrap_or(".")
                 .to_string();
-            let commands = commands_of(&script, &env, Some(index), &mut exported);
-            let commands = commands
-                .into_iter()
-                .map(|mut c| {
-                    substitute_matrix(&mut c.words, &matrix, file);
-                    c
-                })
-                .collect::<Vec<_>>();
-            if directory != "." {
-                for command in &commands {
-                    job.references
-                        .extend(super::roles::references_in(command, &directory));
-                }
+            let mut commands = commands_of(&script, &env, Some(index), &mut exported);
+            for command in &mut commands {
+                substitute_matrix(&mut command.words, &matrix, file);
+                command.directory.clone_from(&directory);
             }
             job.commands.extend(commands);
         }
@@ -470,12 +460,7 @@ fn push_image(job: &mut Job, kind: ImageKind, word: Word) {
 
 /// What a step's action means for the job: a Dockerfile it builds, an image it runs, whether
 /// it publishes.
-fn step_action(
-    job: &mut Job,
-    action: &ActionUse,
-    matrix: &BTreeMap<String, Vec<Node>>,
-    file: &SourceFile,
-) {
+fn step_action(job: &mut Job, action: &ActionUse) {
     let (name, _) = action.name_and_ref();
     if let Some(image) = action.uses.text.strip_prefix("docker://") {
         let start = action.uses.span.start + "docker://".len();
@@ -521,41 +506,20 @@ fn step_action(
         let span = action.uses.span.clone();
         if files.is_empty() {
             job.references.push(Reference {
-                target: Target::Dockerfile(join(&context, "Dockerfile")),
+                target: Target::Dockerfile(super::references::join(&context, "Dockerfile")),
                 span,
             });
         } else {
             for file_word in files {
                 if !file_word.dynamic {
                     job.references.push(Reference {
-                        target: Target::Dockerfile(join(".", &file_word.text)),
+                        target: Target::Dockerfile(super::references::join(".", &file_word.text)),
                         span: file_word.span.clone(),
                     });
                 }
             }
         }
     }
-    let _ = (matrix, file);
-}
-
-/// `dir/name`, normalised, without a leading `./`.
-pub fn join(dir: &str, name: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    let joined = if name.starts_with('/') {
-        name.to_string()
-    } else {
-        format!("{dir}/{name}")
-    };
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    parts.join("/")
 }
 
 /// Where a job's `span` points (for tests).
@@ -654,11 +618,5 @@ jobs:
             parse(&file("on: [\n")).0.is_empty(),
             "malformed YAML has no jobs"
         );
-    }
-
-    #[test]
-    fn joins_paths() {
-        assert_eq!(join(".", "./docker/Dockerfile"), "docker/Dockerfile");
-        assert_eq!(join("ci", "../Dockerfile"), "Dockerfile");
     }
 }
