@@ -158,6 +158,7 @@ fn generate(dir: &Path, members: usize, project: &Path) -> anyhow::Result<usize>
         ),
         false,
     )?;
+    write_entry_points(dir)?;
     // Reuse this project's lockfile so every registry package resolves from the local cache.
     std::fs::copy(project.join("Cargo.lock"), dir.join("Cargo.lock"))?;
     duct::cmd(cargo(), ["metadata", "--format-version", "1", "--offline"])
@@ -172,6 +173,71 @@ fn generate(dir: &Path, members: usize, project: &Path) -> anyhow::Result<usize>
     .read()?;
     Ok(json.matches("\"manifest_path\"").count())
 }
+
+/// Entry points as a real project has them, larger than most: a tag release workflow with a
+/// matrix that builds through a Dockerfile in a subfolder and a script, a CI workflow with 24
+/// jobs, a justfile; so `check` parses YAML, splits shell and gives roles as it does there.
+fn write_entry_points(dir: &Path) -> anyhow::Result<()> {
+    let workflows = dir.join(".github/workflows");
+    std::fs::create_dir_all(&workflows)?;
+    std::fs::create_dir_all(dir.join("docker"))?;
+    std::fs::create_dir_all(dir.join("ci"))?;
+    std::fs::write(workflows.join("release.yml"), RELEASE_WORKFLOW)?;
+    let mut ci = String::from(
+        "name: ci\non: [push, pull_request]\nenv:\n  CARGO_TERM_COLOR: always\njobs:\n",
+    );
+    for i in 0..24 {
+        ci.push_str(&format!(
+            "  job-{i:02}:\n    runs-on: ${{{{ matrix.os }}}}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, macos-latest, windows-latest]\n    steps:\n      - uses: actions/checkout@v4\n      - uses: dtolnay/rust-toolchain@stable\n      - name: test\n        run: |\n          set -euo pipefail\n          if [ \"${{{{ matrix.os }}}}\" = ubuntu-latest ]; then\n            cargo test --locked --workspace -- --test-threads 2\n          else\n            cargo test --workspace\n          fi\n          cargo clippy --all-targets -- -D warnings && cargo fmt --check\n"
+        ));
+    }
+    std::fs::write(workflows.join("ci.yml"), ci)?;
+    std::fs::write(
+        dir.join("docker/Dockerfile.release"),
+        "ARG RUST=1.95.0\nFROM rust:${RUST}-slim AS build\nWORKDIR /src\nCOPY . .\n\
+         RUN --mount=type=cache,target=/usr/local/cargo/registry \\\n    cargo build --release --locked \\\n    && strip target/release/app\n\
+         FROM scratch\nCOPY --from=build /src/target/release/app /app\nENTRYPOINT [\"/app\"]\n",
+    )?;
+    std::fs::write(
+        dir.join("ci/package.sh"),
+        "#!/bin/sh\nset -eu\ncase \"$1\" in\n  linux) tar --sort=name --mtime=@1 --owner=0 --group=0 --numeric-owner -cf - dist | gzip -9n > app.tar.gz ;;\n  *) zip -rX app.zip dist ;;\nesac\n",
+    )?;
+    std::fs::write(
+        dir.join("justfile"),
+        "release: build\n    ./ci/package.sh linux\n\nbuild:\n    cargo build --release --locked\n\ntest:\n    cargo test\n",
+    )?;
+    Ok(())
+}
+
+const RELEASE_WORKFLOW: &str = "name: release
+on:
+  push:
+    tags: ['v*']
+env:
+  CARGO: cargo
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        include:
+          - { target: x86_64-unknown-linux-gnu }
+          - { target: aarch64-unknown-linux-gnu }
+          - { target: x86_64-unknown-linux-musl }
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+      - run: ${{ env.CARGO }} build --release --locked --target ${{ matrix.target }}
+      - run: ./ci/package.sh linux
+      - run: docker build -f docker/Dockerfile.release -t app .
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with:
+          path: app.tar.gz
+  publish:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - uses: softprops/action-gh-release@c95fe1489396fe8a9eb87c0abf8aa5b2ef267fda # v2.2.1
+";
 
 fn write_crate(root: &Path, name: &str, deps: &str, build_script: bool) -> anyhow::Result<()> {
     let dir = root.join("crates").join(name);
