@@ -17,7 +17,9 @@ A cargo build (`cargo build`, `cargo install`, `cross build`, …) in a release 
 the workspace's `.cargo/config.toml` rustflags), `trim-paths` in the profile (or
 `CARGO_PROFILE_<NAME>_TRIM_PATHS`, `-Ztrim-paths`), or a fixed build path (a Dockerfile, whose
 `WORKDIR` is the same on every machine). `cargo repro build` remaps by itself and is never
-reported. Development jobs get notes.
+reported, nor is `cargo run` (a helper, or the binary a `cargo build` made). When the
+rustflags come from an expression the tool cannot read (`${{ matrix.rustflags }}`), the
+finding is a note that says so. Development jobs get notes.
 
 ### Why it breaks reproducibility
 Panic locations, `file!()`, debug info and some symbol names embed the absolute paths of the
@@ -68,14 +70,18 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
 /// A finding for a cargo build that keeps the runner's paths.
 fn unremapped(entry: &EntryPoint, command: &Command) -> Option<Finding> {
     let call = cargo_call(command)?;
-    if !call.builds() || call.installs_remote() {
+    // `cargo run` runs a helper (man pages, completions, a config file) or the binary that a
+    // `cargo build` of the same job made, which is where the finding belongs.
+    if !call.builds() || call.installs_remote() || matches!(call.subcommand, "run" | "r") {
         return None;
     }
-    let remaps = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"].iter().any(|name| {
-        command
-            .env_value(name)
-            .is_some_and(|v| v.value.text.contains("remap-path-prefix") || v.value.dynamic)
-    });
+    let flags: Vec<_> = ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS"]
+        .iter()
+        .filter_map(|name| command.env_value(name))
+        .collect();
+    let remaps = flags
+        .iter()
+        .any(|v| v.value.text.contains("remap-path-prefix"));
     let trims = call
         .own_args()
         .iter()
@@ -84,17 +90,23 @@ fn unremapped(entry: &EntryPoint, command: &Command) -> Option<Finding> {
     if remaps || trims {
         return None;
     }
-    Some(
-        Finding::new(
-            RULE.id,
-            format!(
-                "`{} {}` builds the release without remapping paths: the runner's checkout and CARGO_HOME paths end up in the binary",
-                call.program, call.subcommand
-            ),
-            entry.location(&command.program().span),
-        )
-        .help("build with `cargo repro build`, or add `--remap-path-prefix=<checkout>=/build` (and one for CARGO_HOME) to RUSTFLAGS, or set `trim-paths` in the profile"),
+    let finding = Finding::new(
+        RULE.id,
+        format!(
+            "`{} {}` builds the release without remapping paths: the runner's checkout and CARGO_HOME paths end up in the binary",
+            call.program, call.subcommand
+        ),
+        entry.location(&command.program().span),
     )
+    .help("build with `cargo repro build`, or add `--remap-path-prefix=<checkout>=/build` (and one for CARGO_HOME) to RUSTFLAGS, or set `trim-paths` in the profile");
+    Some(match flags.iter().find(|v| v.value.dynamic) {
+        // The flags come from an expression (`${{ matrix.rustflags }}`): they may remap.
+        Some(var) => finding.mitigated(format!(
+            "`{}` is set from `{}`, which the tool cannot read: check that it holds --remap-path-prefix",
+            var.name, var.value.text
+        )),
+        None => finding,
+    })
 }
 
 /// True when a workspace cargo config passes `--remap-path-prefix` in its rustflags.
@@ -124,12 +136,24 @@ mod tests {
     use super::*;
     use crate::workspace::entry_points::EntryKind;
 
-    fn count(text: &str) -> usize {
+    fn found(text: &str) -> Vec<Finding> {
         let entry = EntryPoint::from_text(EntryKind::Script, text);
         entry
             .commands()
             .filter_map(|(_, c)| unremapped(&entry, c))
-            .count()
+            .collect()
+    }
+
+    fn count(text: &str) -> usize {
+        found(text).len()
+    }
+
+    #[test]
+    fn flags_from_an_expression_are_a_note() {
+        let dynamic = found("RUSTFLAGS=\"$EXTRA\" cargo build --release\n");
+        assert_eq!(dynamic.len(), 1);
+        assert!(dynamic[0].mitigated, "the tool cannot tell: a note");
+        assert!(dynamic[0].notes[0].contains("`$EXTRA`"));
     }
 
     #[test]
@@ -143,6 +167,7 @@ mod tests {
         assert_eq!(count("cargo repro build --release-artifacts\n"), 0);
         assert_eq!(count("cargo install cargo-deb --locked\n"), 0);
         assert_eq!(count("cargo test\n"), 0);
+        assert_eq!(count("cargo run --release -- --generate man\n"), 0);
         assert_eq!(
             count("CARGO_PROFILE_RELEASE_TRIM_PATHS=all cargo build --release\n"),
             0

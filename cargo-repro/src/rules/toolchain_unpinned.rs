@@ -3,6 +3,7 @@
 use crate::diag::{Finding, Level, Location};
 use crate::rules::Rule;
 use crate::workspace::Workspace;
+use crate::workspace::entry_points::cargo::cargo_call;
 use crate::workspace::entry_points::toolchains::choices;
 
 pub static RULE: Rule = Rule {
@@ -27,7 +28,8 @@ channel = "stable"
 
 When the file floats while release entry points pin an exact version (a `rust:1.95.0`
 image, `RUSTUP_TOOLCHAIN=1.95.0`), the finding names them: the file should say the same, so
-that local and CI builds use the release's compiler.
+that local and CI builds use the release's compiler. When every release build selects an
+exact toolchain itself, the finding is a note: the file does not change the release's bytes.
 
 ### Fix
 Pin an exact release (`channel = "1.95.0"`) or a dated nightly (`nightly-2026-05-01`).
@@ -63,7 +65,14 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     let mut found = Vec::new();
     check_file(workspace, &mut found);
     let pins = release_pins(workspace);
+    let all_pinned = every_release_build_pinned(workspace);
     for mut finding in found {
+        if all_pinned {
+            finding = finding.mitigated(
+                "every release build selects an exact toolchain itself, so the file does not \
+                 change the release's bytes; local and CI builds still float",
+            );
+        }
         if let Some((version, _)) = pins.first() {
             let places: Vec<String> = pins
                 .iter()
@@ -80,6 +89,30 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         }
         out.push(finding);
     }
+}
+
+/// True when there are release builds and each runs in a job that selects an exact toolchain.
+fn every_release_build_pinned(workspace: &Workspace) -> bool {
+    let mut builds = 0;
+    for entry in &workspace.entry_points {
+        let choices = choices(entry);
+        for job in entry.jobs.iter().filter(|j| j.role.is_release()) {
+            let job_builds = job.commands.iter().any(|c| {
+                cargo_call(c).is_some_and(|call| call.builds() && !call.installs_remote())
+            });
+            if !job_builds {
+                continue;
+            }
+            builds += 1;
+            let pinned = choices
+                .iter()
+                .any(|c| std::ptr::eq(c.job, job) && is_exact(&c.toolchain));
+            if !pinned {
+                return false;
+            }
+        }
+    }
+    builds > 0
 }
 
 /// Exact toolchains that release jobs select, with where (`Dockerfile:3`).

@@ -222,6 +222,28 @@ fn preflight_refuses_an_unpinned_workspace_and_names_the_rules() {
 }
 
 #[test]
+fn preflight_refuses_a_floating_file_even_when_the_release_image_pins_a_compiler() {
+    // check makes it a note (the Dockerfile's release pins 1.95.0), but `cargo repro build`
+    // runs here, with the file's floating channel.
+    let dir = outside_dir("build-release-pinned");
+    tiny_workspace(
+        &dir,
+        "",
+        &[
+            MAIN,
+            ("rust-toolchain.toml", "[toolchain]\nchannel = \"stable\"\n"),
+            (
+                "Dockerfile",
+                "FROM rust:1.95.0@sha256:0000000000000000000000000000000000000000000000000000000000000000\n\
+                 RUN cargo build --release --locked\n",
+            ),
+        ],
+    );
+    let error = preflight(&load(&dir)).unwrap_err().to_string();
+    assert!(error.contains("toolchain-unpinned"), "{error}");
+}
+
+#[test]
 fn a_native_flag_in_a_build_scripts_c_compile_fails_the_build_and_names_the_crate() {
     // `cargo build --verbose` does not show what a build script runs; the `cc` crate logs each
     // compiler command on the script's stdout, which cargo keeps in `target/…/build/*/output`.
