@@ -76,9 +76,18 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
 
 /// A finding for an archiving command that leaves machine-specific data in.
 fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding> {
-    let args: Vec<String> = command.args().iter().map(|w| w.text.clone()).collect();
+    let mut args: Vec<String> = command.args().iter().map(|w| w.text.clone()).collect();
+    let mut program = command.program_name();
+    // `powershell -Command Compress-Archive …`: the cmdlet is the program.
+    if matches!(program, "powershell" | "pwsh")
+        && let Some(at) = args
+            .iter()
+            .position(|a| a.eq_ignore_ascii_case("Compress-Archive"))
+    {
+        program = "Compress-Archive";
+        args.drain(..=at);
+    }
     let args = args.as_slice();
-    let program = command.program_name();
     let (message, help) = match program {
         "tar" | "gtar" if tar_creates(args) => {
             let missing: Vec<_> = TAR_FLAGS

@@ -12,11 +12,13 @@ pub static RULE: Rule = Rule {
     summary: "a build entry point runs cargo without --locked",
     docs: r#"
 ### What it finds
-`cargo build`, `cargo install`, `cargo run`, `cargo rustc` (and `cargo auditable build`,
-`cargo zigbuild`, `cross build`) in a Dockerfile, CI workflow, justfile, Makefile or
-`scripts/*.sh` without `--locked` or `--frozen`. Environment prefixes
-(`RUSTFLAGS=… cargo build`), `+toolchain` arguments, `&&` chains and `\` continuations are
-understood. `--offline` alone does not count: it only forbids the network.
+`cargo build`, `cargo install`, `cargo run`, `cargo rustc`, `cargo deb` (and
+`cargo auditable build`, `cargo zigbuild`, `cross build`) in a Dockerfile, CI workflow,
+justfile, Makefile or script without `--locked` or `--frozen`. Environment prefixes
+(`RUSTFLAGS=… cargo build`), `+toolchain` arguments, `&&` chains, `\` continuations, `case`
+arms and programs given as variables (`${{ env.CARGO }}`, `$CARGO`, `{{cargo}}`) are
+understood. `--offline` alone does not count: it only forbids the network. Development jobs
+(tests, lints, fuzzing, MSRV, tool installs in CI) get notes.
 
 ### Why it breaks reproducibility
 Without `--locked`, cargo may resolve dependencies afresh and rewrite `Cargo.lock` when it
@@ -212,6 +214,20 @@ mod tests {
         assert_eq!(make.len(), 1);
         let arg_after_dash = findings(EntryKind::Script, "cargo run -- --locked\n");
         assert_eq!(arg_after_dash.len(), 1);
+    }
+
+    #[test]
+    fn cargo_deb_builds_unless_told_not_to() {
+        assert_eq!(
+            findings(
+                EntryKind::Script,
+                "cargo deb --target x86_64-unknown-linux-musl\n"
+            )
+            .len(),
+            1
+        );
+        assert!(findings(EntryKind::Script, "cargo deb --locked\n").is_empty());
+        assert!(findings(EntryKind::Script, "cargo deb --no-build\n").is_empty());
     }
 
     #[test]

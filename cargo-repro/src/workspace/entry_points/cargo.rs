@@ -50,12 +50,14 @@ pub struct CargoCall<'a> {
 }
 
 impl CargoCall<'_> {
-    /// True for subcommands that compile what is released: build, run, rustc, install.
+    /// True for subcommands that compile what is released: build, run, rustc, install, and
+    /// `cargo deb` (which runs `cargo build` unless `--no-build`).
     pub fn builds(&self) -> bool {
-        matches!(
-            self.subcommand,
-            "build" | "b" | "run" | "r" | "rustc" | "install"
-        )
+        match self.subcommand {
+            "build" | "b" | "run" | "r" | "rustc" | "install" => true,
+            "deb" => !self.has("--no-build"),
+            _ => false,
+        }
     }
 
     /// `cargo install` of something other than a local path.
@@ -105,7 +107,7 @@ pub fn cargo_call(command: &Command) -> Option<CargoCall<'_>> {
     let program = command.program_name();
     let is_cargo = matches!(
         program,
-        "cargo" | "cargo.exe" | "cross" | "cargo-zigbuild" | "cargo-auditable"
+        "cargo" | "cross" | "cargo-zigbuild" | "cargo-auditable"
     );
     if !is_cargo || command.program().dynamic {
         return None;

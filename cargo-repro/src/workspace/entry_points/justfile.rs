@@ -84,6 +84,23 @@ fn finish(
         exported.to_vec()
     };
     job.commands = commands_of(script, &job.env, None, &mut Vec::new());
+    // `{{cargo}} build`: a program given as a just variable with a static value.
+    for command in &mut job.commands {
+        let program = &mut command.words[0];
+        let name = program
+            .text
+            .strip_prefix("{{")
+            .and_then(|t| t.strip_suffix("}}"))
+            .map(str::trim);
+        if let Some(name) = name
+            && let Some(var) = variables.iter().rev().find(|v| v.name == name)
+            && !var.value.dynamic
+            && let Some(first) = var.value.text.split_whitespace().next()
+        {
+            program.text = first.to_string();
+            program.dynamic = false;
+        }
+    }
     job
 }
 
@@ -147,5 +164,14 @@ mod tests {
         assert_eq!(jobs[0].env[0].value.text, "-C x");
         assert_eq!(&file.text[jobs[0].env[0].value.span.clone()], "-C x");
         assert_eq!(jobs[1].commands[0].words[1].text, "test");
+    }
+
+    #[test]
+    fn programs_given_as_variables() {
+        let text = "cargo-bin := \"cross\"\n\nbuild:\n    {{cargo-bin}} build --release\n    {{ unknown }} x\n";
+        let file = SourceFile::new("justfile".into(), "justfile".into(), text.into());
+        let jobs = parse(&file);
+        assert_eq!(jobs[0].commands[0].program().text, "cross");
+        assert!(jobs[0].commands[1].program().dynamic);
     }
 }

@@ -105,10 +105,16 @@ impl Command {
         &self.words[0]
     }
 
-    /// The program's file name: `tar` for `/usr/bin/tar`.
+    /// The program's file name: `tar` for `/usr/bin/tar`, `7z` for `C:\tools\7z.exe`.
     pub fn program_name(&self) -> &str {
         let program = &self.words[0].text;
-        program.rsplit('/').next().unwrap_or(program)
+        let name = program.rsplit(['/', '\\']).next().unwrap_or(program);
+        match name.len().checked_sub(4) {
+            Some(at) if name.is_char_boundary(at) && name[at..].eq_ignore_ascii_case(".exe") => {
+                &name[..at]
+            }
+            _ => name,
+        }
     }
 
     /// The arguments after the program.

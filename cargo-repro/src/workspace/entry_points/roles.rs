@@ -169,8 +169,11 @@ fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
         "workflow runs on releases"
     };
     let builds = job.commands.iter().any(is_build) || !job.references.is_empty();
-    let dispatch_only =
-        !entry.triggers.is_empty() && entry.triggers.iter().all(|t| t == "workflow_dispatch");
+    let manual_or_called = !entry.triggers.is_empty()
+        && entry
+            .triggers
+            .iter()
+            .all(|t| t == "workflow_dispatch" || t == "workflow_call");
     match job.publishes.as_deref() {
         Some(p) if !p.starts_with("uploads") && !p.starts_with("exports") => {
             Some(Role::release(format!("job `{}` {p}", job.name)))
@@ -179,10 +182,12 @@ fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
             "job `{}` {p}, {trigger_text}",
             job.name
         ))),
-        // A workflow that only runs by hand and keeps what it builds is a release workflow.
-        Some(p) if dispatch_only => Some(Role::release(format!(
-            "job `{}` {p}, workflow runs only by hand (workflow_dispatch)",
-            job.name
+        // A workflow that only runs by hand, or when another calls it, and keeps what it
+        // builds is a release workflow.
+        Some(p) if manual_or_called => Some(Role::release(format!(
+            "job `{}` {p}, workflow runs only by hand or when called ({})",
+            job.name,
+            entry.triggers.join(", ")
         ))),
         _ if tagged && builds => Some(Role::release(format!(
             "job `{}` builds, {trigger_text}",
