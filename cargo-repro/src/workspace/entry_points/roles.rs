@@ -90,7 +90,7 @@ fn follow_references(
         let mut wanted: Vec<(String, EntryKind)> = Vec::new();
         for entry in entries.values() {
             for job in &entry.jobs {
-                for reference in job.references.clone() {
+                for reference in &job.references {
                     if let Some((path, kind)) = target_file(&reference.target)
                         && !tried.contains(&path)
                     {
@@ -206,7 +206,7 @@ fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(Strin
         let job = &entry.jobs[index];
         let label = entry.job_label(job);
         let mut next: Vec<((String, usize), Role)> = Vec::new();
-        for reference in job.references.clone() {
+        for reference in &job.references {
             let (verb, target_path) = match &reference.target {
                 Target::Dockerfile(p) => ("built", p),
                 Target::Script(p) => ("run", p),
@@ -298,7 +298,7 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
     let mut referenced: BTreeMap<String, String> = BTreeMap::new();
     for entry in entries.values() {
         for job in &entry.jobs {
-            for reference in job.references.clone() {
+            for reference in &job.references {
                 if let Some((target, _)) = target_file(&reference.target) {
                     referenced
                         .entry(target)
