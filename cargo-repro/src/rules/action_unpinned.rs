@@ -101,10 +101,7 @@ fn check_entry(entry: &EntryPoint, out: &mut Vec<Finding>) {
                 shell.program_name(),
                 "sh" | "bash" | "zsh" | "dash" | "python" | "python3"
             );
-            let reads_stdin = shell
-                .args()
-                .iter()
-                .all(|w| w.text.starts_with('-') || w.text == "-s");
+            let reads_stdin = reads_script_from_stdin(shell);
             let same_line = entry.file.line_of(download.program().span.start)
                 == entry.file.line_of(shell.program().span.start);
             if downloads && runs && reads_stdin && same_line {
@@ -118,6 +115,20 @@ fn check_entry(entry: &EntryPoint, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// True when a shell reads its script from standard input: no script file before `-s` or `--`
+/// (`sh`, `sh -s -- -y --profile minimal`), not `sh ./install.sh`.
+fn reads_script_from_stdin(shell: &crate::workspace::entry_points::Command) -> bool {
+    for word in shell.args() {
+        match word.text.as_str() {
+            "-s" | "--" | "-" => return true,
+            "-c" => return false,
+            text if text.starts_with('-') => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// An action referenced by tag, branch or nothing (not local, not an image).
@@ -149,7 +160,7 @@ mod tests {
              \x20     - uses: actions/checkout@b4ffde65f46336ab88eb53be808477a3936bae11 # v4.1.1\n\
              \x20     - uses: ./.github/actions/local\n\
              \x20     - uses: org/tool@main\n\
-             \x20     - run: curl -sSf https://sh.rustup.rs | sh -s -- -y\n\
+             \x20     - run: curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal\n\
              \x20     - run: curl -o x.sh https://e.org/x.sh && sha256sum -c x.sha && sh x.sh\n",
         );
         assert_eq!(found.len(), 2, "{found:#?}");

@@ -115,10 +115,14 @@ fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding
             "`zip` without -X stores extra file attributes (owner ids, access times) of the build machine".to_string(),
             "use `zip -X`, after setting file times with `touch -d @$SOURCE_DATE_EPOCH`".to_string(),
         ),
-        "7z" | "7za" | "7zz" if args.first().is_some_and(|a| a == "a") => (
+        "7z" | "7za" | "7zz"
+            if args.iter().find(|a| !a.starts_with('-')).is_some_and(|a| a == "a") =>
+        {
+            (
             "`7z a` stores the files' modification times and attributes of the build machine".to_string(),
             "make the archive with `tar … | gzip -9n` or `zip -X` after `touch -d @$SOURCE_DATE_EPOCH`, or set the times first (`7z a -mtm=off -mtc=off -mta=off`)".to_string(),
-        ),
+        )
+        }
         "Compress-Archive" => (
             "`Compress-Archive` stores the files' modification times and takes them in the file system's order".to_string(),
             "set every file's LastWriteTime to SOURCE_DATE_EPOCH first and pass the files sorted, or build the zip on Linux with `zip -X`".to_string(),
@@ -230,6 +234,7 @@ mod tests {
     fn seven_zip_powershell_and_dpkg_deb() {
         assert_eq!(messages("7z a out.7z dist\n").len(), 1);
         assert!(messages("7z x out.7z\n").is_empty());
+        assert_eq!(messages("7z -y a out.7z dist\n").len(), 1);
         assert_eq!(
             messages("Compress-Archive -Path dist -DestinationPath a.zip\n").len(),
             1

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::cargo::is_build;
+use super::cargo::{cargo_call, is_build};
 use super::{EntryKind, EntryPoint, Job, Role, Target};
 use crate::workspace::source_file::SourceFile;
 use crate::workspace::{display_path, read_dir_in};
@@ -157,12 +157,44 @@ fn default_recipe(entry: &EntryPoint) -> Option<&str> {
     entry.jobs.first().map(|j| j.name.as_str())
 }
 
-/// The role of a workflow job from its own steps: publishing, or building on tags.
-fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
-    let tagged = entry
+/// True for a workflow triggered by tags or releases.
+fn runs_on_tags(entry: &EntryPoint) -> bool {
+    entry
         .triggers
         .iter()
-        .any(|t| t == "push: tags" || t == "release");
+        .any(|t| t == "push: tags" || t == "release")
+}
+
+/// True for a job whose cargo commands all test, lint or document.
+fn only_tests(job: &Job) -> bool {
+    let calls: Vec<_> = job.commands.iter().filter_map(cargo_call).collect();
+    !calls.is_empty()
+        && calls.iter().all(|call| {
+            matches!(
+                call.subcommand,
+                "test"
+                    | "t"
+                    | "clippy"
+                    | "fmt"
+                    | "check"
+                    | "c"
+                    | "doc"
+                    | "bench"
+                    | "nextest"
+                    | "llvm-cov"
+                    | "fuzz"
+                    | "miri"
+                    | "deny"
+                    | "audit"
+                    | "hack"
+                    | "semver-checks"
+            )
+        })
+}
+
+/// The role of a workflow job from its own steps: publishing, or building on tags.
+fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
+    let tagged = runs_on_tags(entry);
     let trigger_text = if entry.triggers.iter().any(|t| t == "push: tags") {
         "workflow runs on tags"
     } else {
@@ -242,9 +274,14 @@ fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(Strin
         for need in &job.needs {
             if let Some(i) = entry.jobs.iter().position(|j| &j.name == need) {
                 let needed = &entry.jobs[i];
+                // A needed workflow job counts when it builds or keeps artifacts, or, in a
+                // workflow that runs on tags, unless it only tests (its build may be an
+                // action's).
                 let builds = entry.kind != EntryKind::Workflow
                     || needed.commands.iter().any(is_build)
-                    || !needed.references.is_empty();
+                    || !needed.references.is_empty()
+                    || needed.publishes.is_some()
+                    || (runs_on_tags(entry) && !only_tests(needed));
                 if builds {
                     next.push((
                         (path.clone(), i),
@@ -381,7 +418,9 @@ mod tests {
                 "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n\
                  \x20     - run: docker build -f docker/release.Dockerfile .\n\
                  \x20     - run: ./ci/package.sh && just dist\n\
-                 \x20 test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n",
+                 \x20 test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo test\n\
+                 \x20 action-build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: org/build-binary@v1\n\
+                 \x20 publish:\n    needs: [action-build, test]\n    runs-on: ubuntu-latest\n    steps:\n      - uses: softprops/action-gh-release@v2\n",
             ),
             (
                 ".github/workflows/ci.yml",
@@ -415,6 +454,11 @@ mod tests {
         assert!(release.is_release());
         assert_eq!(release.reason, "job `build` builds, workflow runs on tags");
         assert!(!role_of(&entries, ".github/workflows/release.yml", "test").is_release());
+        let built_by_action = role_of(&entries, ".github/workflows/release.yml", "action-build");
+        assert!(
+            built_by_action.reason.contains("needed by job `publish`"),
+            "{built_by_action:?}"
+        );
         let docker = role_of(&entries, "docker/release.Dockerfile", "");
         assert!(docker.is_release(), "{docker:?}");
         assert!(

@@ -179,7 +179,9 @@ pub fn choices(entry: &EntryPoint) -> Vec<ToolchainChoice<'_>> {
 pub fn rust_image_version(image: &str) -> Option<(String, usize)> {
     let without_digest = image.split('@').next()?;
     let (name, tag) = without_digest.rsplit_once(':')?;
-    if name.rsplit('/').next()? != "rust" {
+    // `rust`, and images whose tag is the Rust version: StageX's `pallet-rust`, `muslrust`.
+    let base = name.rsplit('/').next()?;
+    if !(base == "rust" || base.ends_with("-rust") || base == "muslrust") {
         return None;
     }
     let version: String = tag
@@ -206,6 +208,10 @@ mod tests {
             ("1.94".to_string(), 23)
         );
         assert_eq!(rust_image_version("rust:latest"), None);
+        assert_eq!(
+            rust_image_version("stagex/pallet-rust:1.91.1@sha256:40").unwrap(),
+            ("1.91.1".to_string(), 19)
+        );
         assert_eq!(rust_image_version("debian:12"), None);
     }
 
