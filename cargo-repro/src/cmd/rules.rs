@@ -76,7 +76,8 @@ artifacts, workflow runs on tags``):
   and `context:`), the scripts it calls (`./ci/package.sh`, `bash x.sh`), the just and make
   recipes it invokes and their dependencies, the reusable workflows it calls. Recipes and
   scripts named for releases (`release`, `dist`, `package`, `deb`…), and Dockerfiles that no
-  workflow builds, are release too.
+  workflow builds, are release too, but only when no workflow makes a release: where the
+  release workflows are known, what they do not run is development.
 - **development**: everything else: tests, lints, fuzzing, coverage, benchmarks, MSRV checks,
   docs, developer recipes.
 

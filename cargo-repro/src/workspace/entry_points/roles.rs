@@ -142,7 +142,8 @@ fn target_file(target: &Target) -> Option<(String, EntryKind)> {
     }
 }
 
-/// Recipe, script and workflow names that say they make a release.
+/// Recipe and script names that say they make a release (used when no release workflow is
+/// found).
 fn release_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     [
@@ -315,7 +316,15 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
         }
     }
     propagate(entries, &mut roles);
+    // When the release workflows are known, what they do not run is not the release: names
+    // and unbuilt Dockerfiles only decide for a project whose release is made elsewhere.
+    let release_workflows = roles
+        .keys()
+        .any(|(path, _)| entries[path].kind == EntryKind::Workflow);
     for (path, entry) in entries.iter() {
+        if release_workflows {
+            break;
+        }
         for (index, job) in entry.jobs.iter().enumerate() {
             let role = match entry.kind {
                 EntryKind::Justfile | EntryKind::Makefile if release_name(&job.name) => Some(
@@ -344,7 +353,8 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
             }
         }
     }
-    // What is left is development, except Dockerfiles that nothing builds.
+    // What is left is development, except Dockerfiles that nothing builds in a project whose
+    // release is made elsewhere.
     for (path, entry) in entries.iter_mut() {
         let labels: Vec<String> = entry.jobs.iter().map(|j| entry.job_label(j)).collect();
         let triggers = entry.triggers.join(", ");
@@ -353,9 +363,13 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
             job.role = match roles.remove(&(path.clone(), index)) {
                 Some(role) => role,
                 None => match kind {
-                    EntryKind::Dockerfile if !referenced.contains_key(path) => Role::release(
-                        "no workflow builds this Dockerfile: it is taken for a release image",
-                    ),
+                    EntryKind::Dockerfile
+                        if !referenced.contains_key(path) && !release_workflows =>
+                    {
+                        Role::release(
+                            "no workflow builds this Dockerfile and none makes a release: it is taken for a release image",
+                        )
+                    }
                     EntryKind::Workflow => Role::development(format!(
                         "job `{}` publishes nothing{}",
                         job.name,
@@ -368,6 +382,10 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
                     _ => match referenced.get(path) {
                         Some(by) => Role::development(format!(
                             "{} is run only by development jobs ({by})",
+                            labels[index]
+                        )),
+                        None if release_workflows => Role::development(format!(
+                            "{} is not run by the release workflows",
                             labels[index]
                         )),
                         None => Role::development(format!(
@@ -479,6 +497,33 @@ mod tests {
                 .reason
                 .contains("pull_request")
         );
+    }
+
+    #[test]
+    fn names_and_unbuilt_dockerfiles_decide_only_without_release_workflows() {
+        let files = [
+            ("justfile", "build-release:\n    cargo build --release\n"),
+            (
+                "Dockerfile",
+                "FROM rust:1.95.0\nRUN cargo build --release\n",
+            ),
+        ];
+        let alone = workspace(&files);
+        assert!(role_of(&alone, "justfile", "build-release").is_release());
+        assert!(role_of(&alone, "Dockerfile", "").is_release());
+        let release = (
+            ".github/workflows/release.yml",
+            "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n\
+             \x20     - run: cargo build --release --locked\n",
+        );
+        let with_workflow = workspace(&[files[0], files[1], release]);
+        let recipe = role_of(&with_workflow, "justfile", "build-release");
+        assert!(!recipe.is_release());
+        assert!(
+            recipe.reason.contains("not run by the release workflows"),
+            "{recipe:?}"
+        );
+        assert!(!role_of(&with_workflow, "Dockerfile", "").is_release());
     }
 
     #[test]

@@ -296,7 +296,6 @@ const PUBLISHING_ACTIONS: &[&str] = &[
     "actions/attest-build-provenance",
     "pypa/gh-action-pypi-publish",
     "goreleaser/goreleaser-action",
-    "cargo-bins/release-pr",
 ];
 
 fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[EnvVar]) -> Job {
