@@ -17,7 +17,6 @@ pub mod fix;
 pub mod known_crates;
 pub mod patch;
 pub mod rules;
-pub mod scan;
 pub mod transaction;
 pub mod verify;
 pub mod workspace;

@@ -100,6 +100,8 @@ pub struct Finding {
     /// recipes): reported as a note unless the configuration holds those to the release
     /// standard.
     pub development: bool,
+    /// True when a heuristic could not tell whether the risk is real: reported as a note.
+    pub uncertain: bool,
 }
 
 impl Finding {
@@ -115,6 +117,7 @@ impl Finding {
             notes: Vec::new(),
             mitigated: false,
             development: false,
+            uncertain: false,
         }
     }
 
@@ -139,6 +142,14 @@ impl Finding {
     /// Marks the finding as mitigated, so it is reported as a note.
     pub fn mitigated(mut self, why: impl Into<String>) -> Finding {
         self.mitigated = true;
+        self.notes.push(why.into());
+        self
+    }
+
+    /// Marks the finding as one a heuristic could not decide, so it is reported as a note;
+    /// `why` says what the tool could not tell.
+    pub fn uncertain(mut self, why: impl Into<String>) -> Finding {
+        self.uncertain = true;
         self.notes.push(why.into());
         self
     }

@@ -2,8 +2,8 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::scan::{Code, build_time_sources, with_package};
-use crate::workspace::{BuildTimeKind, BuildTimeSource, Workspace};
+use crate::rules::heuristics::{build_time_sources, finding_for, with_package};
+use crate::workspace::{BuildTimeKind, Workspace};
 
 pub static RULE: Rule = Rule {
     id: "build-script-timestamp",
@@ -14,7 +14,11 @@ pub static RULE: Rule = Rule {
 Build scripts (of workspace members and of dependencies) that call a wall-clock function:
 `SystemTime::now`, chrono's `Utc::now` / `Local::now`, time's `OffsetDateTime::now_utc` /
 `now_local`, jiff's `Timestamp::now` / `Zoned::now`, when none of the build script's files
-mentions `SOURCE_DATE_EPOCH`. Each call is reported.
+mentions `SOURCE_DATE_EPOCH`, and the time **reaches the build's output**: a `cargo:`
+instruction (`cargo:rustc-env=BUILD_DATE=…`), a generated file, a compiler's arguments. The
+code is read as it is compiled (module tree, `cfg`, test code left out) and the value is
+followed through the crate's locals and functions; timing a step (`elapsed()` printed as a
+warning) is not reported. Where the tool loses the value, the finding is a note.
 
 ### Why it breaks reproducibility
 A build script usually reads the time to embed a build date (`cargo:rustc-env=BUILD_DATE=…`).
@@ -54,95 +58,21 @@ For a dependency, look for a newer version or a feature that turns the timestamp
     check,
 };
 
-/// Wall-clock reads, as path suffixes (matched on identifier boundaries).
-const CLOCK_CALLS: &[&str] = &[
-    "SystemTime::now",
-    "Utc::now",
-    "Local::now",
-    "OffsetDateTime::now_utc",
-    "OffsetDateTime::now_local",
-    "Timestamp::now",
-    "Zoned::now",
-];
-
 const HELP: &str = "use the time in `SOURCE_DATE_EPOCH` when it is set (falling back to the clock), \
                     and print `cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH`";
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for (package, source) in build_time_sources(workspace, &[BuildTimeKind::BuildScript]) {
-        if honours_source_date_epoch(source) {
+        if source.code.facts.reads_source_date_epoch {
             continue;
         }
-        for file in &source.files {
-            let code = Code::new(file);
-            for (at, call) in clock_calls(&code) {
-                let finding = Finding::new(
-                    RULE.id,
-                    format!(
-                        "the build script of `{}` reads the current time with `{call}`",
-                        package.name
-                    ),
-                    code.location(at..at + call.len()),
-                )
-                .help(HELP)
-                .note("a time embedded at build time makes every build differ");
-                out.push(with_package(finding, package));
+        for fact in &source.code.facts.clock_reads {
+            let message = format!("the build script of `{}` {}", package.name, fact.what);
+            if let Some(finding) =
+                finding_for(RULE.id, fact, message, "the time", "the build's output")
+            {
+                out.push(with_package(finding.help(HELP), package));
             }
         }
-    }
-}
-
-/// True when any file of the build script mentions `SOURCE_DATE_EPOCH` (usually in a string).
-fn honours_source_date_epoch(source: &BuildTimeSource) -> bool {
-    source
-        .files
-        .iter()
-        .any(|file| file.text.contains("SOURCE_DATE_EPOCH"))
-}
-
-/// Every wall-clock call in code (not in comments or strings), with the name matched.
-fn clock_calls(code: &Code) -> Vec<(usize, &'static str)> {
-    let mut calls: Vec<_> = CLOCK_CALLS
-        .iter()
-        .flat_map(|call| code.find_word(call).into_iter().map(move |at| (at, *call)))
-        .collect();
-    calls.sort_unstable();
-    calls
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::workspace::SourceFile;
-
-    fn calls(text: &str) -> Vec<&'static str> {
-        let file = SourceFile::new("build.rs".into(), "build.rs".into(), text.into());
-        clock_calls(&Code::new(&file))
-            .into_iter()
-            .map(|(_, call)| call)
-            .collect()
-    }
-
-    #[test]
-    fn finds_clock_reads_of_common_crates() {
-        let text = "fn main() {\n    let a = std::time::SystemTime::now();\n    \
-                    let b = chrono::Utc::now();\n    let c = time::OffsetDateTime::now_utc();\n    \
-                    let d = jiff::Zoned::now();\n}";
-        assert_eq!(
-            calls(text),
-            [
-                "SystemTime::now",
-                "Utc::now",
-                "OffsetDateTime::now_utc",
-                "Zoned::now"
-            ]
-        );
-    }
-
-    #[test]
-    fn ignores_comments_strings_and_monotonic_clocks() {
-        let text = "// SystemTime::now()\nfn main() { let s = \"Utc::now\"; let t = Instant::now(); \
-                    let u = MyUtc::now(); }";
-        assert!(calls(text).is_empty());
     }
 }

@@ -4,10 +4,12 @@ use std::ops::Range;
 
 use toml_edit::{Item, Value};
 
-use crate::diag::{Finding, Level, Location};
+use crate::diag::{Finding, Level};
 use crate::rules::Rule;
+use crate::rules::heuristics::finding_for;
+use crate::workspace::build_code::Outcome;
 use crate::workspace::entry_points::{EntryPoint, Job, Word, in_job};
-use crate::workspace::{BuildTimeKind, Source, SourceFile, TomlFile, Workspace};
+use crate::workspace::{BuildTimeKind, Source, TomlFile, Workspace};
 
 pub static RULE: Rule = Rule {
     id: "target-cpu-native",
@@ -20,8 +22,12 @@ pub static RULE: Rule = Rule {
   and `[env]` variables such as `RUSTFLAGS`, `CFLAGS` and `CXXFLAGS`;
 - build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, `scripts/*.sh`), for
   example in `RUSTFLAGS`, `CARGO_ENCODED_RUSTFLAGS` or `CFLAGS`;
-- build scripts of every package in the graph, members and dependencies: string literals
-  holding those flags (`.flag("-march=native")`) and `.define("…", "native")`.
+- build scripts of every package in the graph, members and dependencies, read as they are
+  compiled (test code and disabled features left out): those flags when they reach a
+  compiler (`.flag("-march=native")`, `Command::arg`, `cargo:rustc-flags`, an environment
+  variable set for the build); a string that only reaches an assertion is not reported.
+  `.define("NAME", "native")` is a note: whether the C or CMake project turns `NAME` into a
+  CPU flag depends on that project.
 
 ### Why it breaks reproducibility
 `native` means "whatever CPU runs the compiler": the instruction set, and so the machine
@@ -81,24 +87,28 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         let Some(package) = workspace.graph.packages.get(source.package) else {
             continue;
         };
-        for file in &source.files {
-            for (location, what) in native_in_rust(file) {
-                let mut finding = Finding::new(
-                    RULE.id,
-                    format!(
-                        "the build script of `{}` {what}: its C code is compiled for the CPU of the build machine",
-                        package.name
-                    ),
-                    location,
-                )
-                .help(HELP);
-                if package.source != Source::Workspace {
-                    finding = finding
-                        .package(&package.name, &package.version)
-                        .note("this is a dependency: disable the feature that turns the flag on, or patch the crate");
+        for fact in &source.code.facts.native_flags {
+            let consequence = match fact.outcome {
+                Some(Outcome::Unknown { .. }) => {
+                    ", which can make its C code target the CPU of the build machine"
                 }
-                out.push(finding);
+                _ => ": its C code is compiled for the CPU of the build machine",
+            };
+            let message = format!(
+                "the build script of `{}` {}{consequence}",
+                package.name, fact.what
+            );
+            let Some(mut finding) = finding_for(RULE.id, fact, message, "the flag", "a compiler")
+            else {
+                continue;
+            };
+            finding = finding.help(HELP);
+            if package.source != Source::Workspace {
+                finding = finding
+                    .package(&package.name, &package.version)
+                    .note("this is a dependency: disable the feature that turns the flag on, or patch the crate");
             }
+            out.push(finding);
         }
     }
 }
@@ -203,110 +213,9 @@ fn native_flags_in(text: &str, span: Range<usize>) -> Vec<(Range<usize>, &'stati
 }
 
 /// Native flags in the string literals of Rust code, and `.define("…", "native")`,
-/// with a short description of each; `//` comments are skipped.
-fn native_in_rust(file: &SourceFile) -> Vec<(Location, String)> {
-    let mut out = Vec::new();
-    for line in 1..=file.line_count() {
-        let text = file.line_text(line);
-        let line_start = file.line_start(line);
-        let literals = string_literals(text);
-        for literal in &literals {
-            for (range, flag) in native_flags_in(text, literal.clone()) {
-                let span = line_start + range.start..line_start + range.end;
-                out.push((file.location(span), format!("passes `{flag}`")));
-            }
-        }
-        for (name, value) in native_defines(text, &literals) {
-            let span = line_start + value.start..line_start + value.end;
-            out.push((file.location(span), format!("defines `{name}=native`")));
-        }
-    }
-    out
-}
-
-/// `.define("NAME", "native")` calls on a line: the name and the range of `native`.
-fn native_defines<'a>(text: &'a str, literals: &[Range<usize>]) -> Vec<(&'a str, Range<usize>)> {
-    let mut out = Vec::new();
-    for (call, _) in text.match_indices(".define(") {
-        let mut after = literals.iter().filter(|l| l.start > call);
-        let (Some(name), Some(value)) = (after.next(), after.next()) else {
-            continue;
-        };
-        let opens_call = text[call + ".define(".len()..name.start - 1]
-            .trim()
-            .is_empty();
-        let separated = text[name.end + 1..value.start - 1].trim() == ",";
-        if opens_call && separated && &text[value.clone()] == "native" {
-            out.push((&text[name.clone()], value.clone()));
-        }
-    }
-    out
-}
-
-/// The byte ranges of the contents of `"…"` literals on a line, up to a `//` comment.
-fn string_literals(line: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
-    let mut open: Option<usize> = None;
-    let mut escaped = false;
-    let mut previous = ' ';
-    for (at, c) in line.char_indices() {
-        match open {
-            Some(start) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == '"' {
-                    out.push(start..at);
-                    open = None;
-                }
-            }
-            None if c == '"' && previous != '\'' => open = Some(at + 1),
-            None if c == '/' && previous == '/' => break,
-            None => {}
-        }
-        previous = c;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn literals_and_comments() {
-        let line = r#"  cc.flag("-march=native"); // .flag("-mtune=native")"#;
-        let literals = string_literals(line);
-        assert_eq!(literals.len(), 1);
-        assert_eq!(&line[literals[0].clone()], "-march=native");
-        assert_eq!(string_literals(r#"let u = "http://x"; "a\"b""#).len(), 2);
-    }
-
-    #[test]
-    fn build_script_patterns() {
-        let file = SourceFile::new(
-            "build.rs".into(),
-            "build.rs".into(),
-            "// .flag(\"-march=native\")\n\
-             fn main() {\n    cc::Build::new().flag(\"-mcpu=native\").define(\"ARCH\", \"native\");\n\
-             \n    cmake::Config::new(\"x\").define(\"ARCH\", \"native\");\n    let x = \"-march=x86-64-v2\";\n}\n"
-                .into(),
-        );
-        let found = native_in_rust(&file);
-        let described: Vec<_> = found
-            .iter()
-            .map(|(l, what)| (l.line.unwrap_or(0), l.column.unwrap_or(0), what.as_str()))
-            .collect();
-        assert_eq!(
-            described,
-            [
-                (3, 28, "passes `-mcpu=native`"),
-                (3, 59, "defines `ARCH=native`"),
-                (5, 45, "defines `ARCH=native`"),
-            ]
-        );
-    }
 
     #[test]
     fn flags_in_config_values() {

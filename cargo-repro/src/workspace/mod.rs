@@ -3,6 +3,7 @@
 //!
 //! Rules never do I/O: they only look at a [`Workspace`].
 
+pub mod build_code;
 pub mod entry_points;
 pub mod git;
 pub mod graph;
@@ -66,13 +67,13 @@ pub enum BuildTimeKind {
     ProcMacro,
 }
 
-/// The source files of a build script or proc-macro crate.
+/// The code of a build script or proc-macro crate, as it is compiled (module tree, `cfg`).
 #[derive(Debug)]
 pub struct BuildTimeSource {
     /// Index into [`Graph::packages`].
     pub package: usize,
     pub kind: BuildTimeKind,
-    pub files: Vec<SourceFile>,
+    pub code: build_code::CrateCode,
 }
 
 /// The loaded workspace.
@@ -534,7 +535,14 @@ fn read_build_time_sources(root: &Path, cargo_home: &Path, graph: &Graph) -> Vec
                         .map(|(package, kind, main)| BuildTimeSource {
                             package: *package,
                             kind: *kind,
-                            files: read_rust_sources(root, cargo_home, main, *kind),
+                            code: read_build_code(
+                                root,
+                                cargo_home,
+                                &graph.packages[*package],
+                                graph.resolved,
+                                main,
+                                *kind,
+                            ),
                         })
                         .collect::<Vec<_>>()
                 })
@@ -549,46 +557,27 @@ fn read_build_time_sources(root: &Path, cargo_home: &Path, graph: &Graph) -> Vec
     out
 }
 
-/// The main file plus the `.rs` files beside it (for proc-macros, the whole source tree).
-fn read_rust_sources(
+/// The module tree of a build script or proc-macro, with `cfg` evaluated for the package's
+/// features (unknown when the graph is not resolved) on the host.
+fn read_build_code(
     root: &Path,
     cargo_home: &Path,
+    package: &graph::Package,
+    resolved: bool,
     main: &Path,
     kind: BuildTimeKind,
-) -> Vec<SourceFile> {
-    const MAX_FILES: usize = 300;
-    const MAX_BYTES: u64 = 1 << 20;
-    let mut paths = vec![main.to_path_buf()];
-    let dir = main.parent().unwrap_or(main);
-    let package_dir_is_parent = dir.join("Cargo.toml").is_file();
-    if kind == BuildTimeKind::ProcMacro || !package_dir_is_parent {
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for entry in read_dir_sorted(&dir).unwrap_or_default() {
-                if entry.is_dir() {
-                    stack.push(entry);
-                } else if entry.extension().is_some_and(|e| e == "rs") && entry != main {
-                    paths.push(entry);
-                }
-            }
-            if paths.len() > MAX_FILES {
-                break;
-            }
-        }
-    }
-    paths.truncate(MAX_FILES);
-    paths
-        .into_iter()
-        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_BYTES))
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(&p).ok()?;
-            Some(SourceFile::new(
-                display_path_with_home(root, cargo_home, &p),
-                p,
-                text,
-            ))
-        })
-        .collect()
+) -> build_code::CrateCode {
+    let cfg = build_code::CfgContext::host(
+        resolved.then(|| package.features.clone()),
+        kind == BuildTimeKind::ProcMacro,
+    );
+    let package_dir = package
+        .manifest_dir
+        .clone()
+        .or_else(|| main.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let display = |p: &Path| display_path_with_home(root, cargo_home, p);
+    build_code::read_and_analyse(main, &package_dir, &cfg, kind, &display)
 }
 
 /// Replaces machine-specific absolute paths in a message (from cargo) with placeholders.

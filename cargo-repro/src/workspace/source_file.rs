@@ -15,8 +15,6 @@ pub struct SourceFile {
     /// The whole text.
     pub text: String,
     line_starts: Vec<usize>,
-    /// The heuristic rules' scanning index, computed once (see `scan::Code`).
-    pub scan_cache: std::sync::OnceLock<crate::scan::Prepared>,
 }
 
 impl SourceFile {
@@ -29,7 +27,6 @@ impl SourceFile {
             abs_path,
             text,
             line_starts,
-            scan_cache: std::sync::OnceLock::new(),
         }
     }
 

@@ -1,0 +1,70 @@
+//! Build scripts reading the wall clock.
+
+use syn::Expr;
+
+use crate::workspace::build_code::flow::{Output, Scope, Sources};
+use crate::workspace::build_code::index::{path_ends_with, path_text};
+
+/// Wall-clock reads, as path suffixes.
+const CLOCK_CALLS: &[&str] = &[
+    "SystemTime::now",
+    "Utc::now",
+    "Local::now",
+    "OffsetDateTime::now_utc",
+    "OffsetDateTime::now_local",
+    "Timestamp::now",
+    "Zoned::now",
+];
+
+/// Calls that read the current time.
+pub(super) struct ClockReads;
+
+impl Sources for ClockReads {
+    fn output(&self) -> Output {
+        Output::BuildScript
+    }
+
+    fn at_expr(&self, expr: &Expr, _: &Scope) -> Option<String> {
+        let Expr::Call(call) = expr else {
+            return None;
+        };
+        let Expr::Path(p) = &*call.func else {
+            return None;
+        };
+        CLOCK_CALLS
+            .iter()
+            .any(|suffix| path_ends_with(&p.path, suffix))
+            .then(|| format!("reads the current time with `{}`", path_text(&p.path)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{outcomes, run, test_files};
+    use super::*;
+    use crate::workspace::build_code::index::Crate;
+
+    fn found(text: &str) -> Vec<(usize, &'static str)> {
+        let files = test_files("build.rs", text, false);
+        outcomes(&run(&Crate::new(&files), &ClockReads))
+    }
+
+    #[test]
+    fn a_time_given_to_cargo_is_found_and_timing_passes() {
+        let text = r#"
+fn main() {
+    let now = chrono::Utc::now();
+    println!("cargo:rustc-env=BUILD_DATE={}", now.format("%Y-%m-%d"));
+    let start = std::time::SystemTime::now();
+    compile();
+    eprintln!("took {:?}", start.elapsed());
+    let t = time::OffsetDateTime::now_utc();
+    write_stamp(t);
+}
+fn write_stamp(t: OffsetDateTime) {
+    std::fs::write("stamp.rs", format!("const T: i64 = {};", t.unix_timestamp())).unwrap();
+}
+"#;
+        assert_eq!(found(text), [(3, "warn"), (8, "warn")]);
+    }
+}

@@ -1,0 +1,282 @@
+//! Build scripts and proc-macros as the compiler builds them: the crate's module tree followed
+//! from its root file, each file parsed, and what `cfg` leaves out stripped.
+//!
+//! Only files reached through `mod` items that survive `cfg` are read (a `mod tests;` under
+//! `#[cfg(test)]` is not), each a regular file of at most 1 MiB inside the package directory
+//! (symlinks resolved), at most [`MAX_FILES`] per crate. A file that does not parse is recorded,
+//! not guessed at.
+
+pub mod cfg;
+pub mod facts;
+pub mod flow;
+pub mod index;
+
+use std::path::{Path, PathBuf};
+
+use syn::Item;
+
+pub use cfg::CfgContext;
+pub use facts::{Fact, Facts, Outcome};
+
+use super::BuildTimeKind;
+use super::source_file::SourceFile;
+
+/// Most files read for one crate.
+pub const MAX_FILES: usize = 300;
+/// Largest file read.
+pub const MAX_BYTES: u64 = 1 << 20;
+
+/// One parsed file of a crate, with what `cfg` leaves out removed.
+pub struct CodeFile {
+    pub file: SourceFile,
+    pub ast: syn::File,
+}
+
+impl std::fmt::Debug for CodeFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeFile")
+            .field("path", &self.file.display_path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A crate's module tree, parsed (syntax trees are not kept: they cannot cross threads).
+#[derive(Debug, Default)]
+pub struct CrateCode {
+    pub files: Vec<SourceFile>,
+    /// Files of the tree that could not be read or parsed, with the reason (shown in notes).
+    pub unreadable: Vec<(String, String)>,
+    /// What the source heuristics found in it.
+    pub facts: Facts,
+}
+
+/// Reads a crate's module tree and computes the facts the rules judge.
+pub fn read_and_analyse(
+    root_file: &Path,
+    package_dir: &Path,
+    cfg: &CfgContext,
+    kind: BuildTimeKind,
+    display: &dyn Fn(&Path) -> String,
+) -> CrateCode {
+    let (files, unreadable) = read_crate(root_file, package_dir, cfg, display);
+    let facts = facts::compute(&files, kind);
+    CrateCode {
+        files: files.into_iter().map(|f| f.file).collect(),
+        unreadable,
+        facts,
+    }
+}
+
+/// Reads the module tree rooted at `root_file`, confined to `package_dir`; `display` turns a
+/// path into the one shown to users.
+pub fn read_crate(
+    root_file: &Path,
+    package_dir: &Path,
+    cfg: &CfgContext,
+    display: &dyn Fn(&Path) -> String,
+) -> (Vec<CodeFile>, Vec<(String, String)>) {
+    let mut code = Parsed::default();
+    let Ok(confine) = package_dir.canonicalize() else {
+        return (code.files, code.unreadable);
+    };
+    // (file, directory its `mod x;` children live in)
+    let mut queue = vec![(
+        root_file.to_path_buf(),
+        root_file.parent().map(Path::to_path_buf),
+    )];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((path, child_dir)) = queue.pop() {
+        if code.files.len() >= MAX_FILES {
+            break;
+        }
+        let Some(real) = confined_regular_file(&path, &confine) else {
+            continue;
+        };
+        if !seen.insert(real.clone()) {
+            continue;
+        }
+        let shown = display(&path);
+        let file = match SourceFile::read(&real, shown.clone()) {
+            Ok(file) => file,
+            Err(e) => {
+                code.unreadable.push((shown, e.to_string()));
+                continue;
+            }
+        };
+        let mut ast = match syn::parse_file(&file.text) {
+            Ok(ast) => ast,
+            Err(e) => {
+                let line = e.span().start().line;
+                code.unreadable.push((
+                    shown.clone(),
+                    format!("{shown}:{line}: does not parse: {e}"),
+                ));
+                continue;
+            }
+        };
+        cfg.strip(&mut ast);
+        let dir = child_dir.unwrap_or_else(|| PathBuf::from("."));
+        let here = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut children = Vec::new();
+        module_files(&ast.items, &dir, &here, &mut children);
+        // Popped from the end: push in reverse so files are read in source order.
+        queue.extend(children.into_iter().rev());
+        code.files.push(CodeFile { file, ast });
+    }
+    (code.files, code.unreadable)
+}
+
+#[derive(Default)]
+struct Parsed {
+    files: Vec<CodeFile>,
+    unreadable: Vec<(String, String)>,
+}
+
+/// The files of the `mod x;` items in `items` (and in inline modules), with the directory each
+/// one's own children live in. `dir` is where children of this module live; `here` is the
+/// directory of the file being read (for `#[path]`).
+fn module_files(
+    items: &[Item],
+    dir: &Path,
+    here: &Path,
+    out: &mut Vec<(PathBuf, Option<PathBuf>)>,
+) {
+    for item in items {
+        let Item::Mod(module) = item else {
+            continue;
+        };
+        let name = module.ident.to_string();
+        let path_attr = module.attrs.iter().find_map(path_attribute);
+        match &module.content {
+            Some((_, inner)) => {
+                let inner_dir = match &path_attr {
+                    Some(p) => here.join(p),
+                    None => dir.join(&name),
+                };
+                module_files(inner, &inner_dir, &inner_dir, out);
+            }
+            None => {
+                if let Some(p) = path_attr {
+                    let file = here.join(p);
+                    let child_dir = file.parent().map(Path::to_path_buf);
+                    out.push((file, child_dir));
+                    continue;
+                }
+                let flat = dir.join(format!("{name}.rs"));
+                if flat.is_file() {
+                    out.push((flat, Some(dir.join(&name))));
+                } else {
+                    let nested = dir.join(&name).join("mod.rs");
+                    out.push((nested, Some(dir.join(&name))));
+                }
+            }
+        }
+    }
+}
+
+/// The value of `#[path = "…"]`.
+fn path_attribute(attr: &syn::Attribute) -> Option<String> {
+    if !attr.path().is_ident("path") {
+        return None;
+    }
+    let syn::Meta::NameValue(nv) = &attr.meta else {
+        return None;
+    };
+    match &nv.value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
+    }
+}
+
+/// The canonical path of `path` when it is a regular file of at most [`MAX_BYTES`] inside
+/// `confine` (already canonical).
+fn confined_regular_file(path: &Path, confine: &Path) -> Option<PathBuf> {
+    let real = path.canonicalize().ok()?;
+    if !real.starts_with(confine) {
+        return None;
+    }
+    let meta = std::fs::metadata(&real).ok()?;
+    (meta.is_file() && meta.len() <= MAX_BYTES).then_some(real)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn the_module_tree_is_followed_through_cfg() {
+        let dir = std::env::temp_dir().join(format!("repro-modtree-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write(&dir, "Cargo.toml", "");
+        write(
+            &dir,
+            "src/lib.rs",
+            "mod a;\n#[cfg(test)] mod tests;\n#[cfg(feature = \"x\")] mod gated;\nmod inline { mod deep; }\n#[path = \"other/p.rs\"] mod p;\nmod missing;",
+        );
+        write(&dir, "src/a.rs", "mod b;");
+        write(&dir, "src/a/b.rs", "fn b() {}");
+        write(&dir, "src/tests.rs", "fn t() {}");
+        write(&dir, "src/gated/mod.rs", "fn g() {}");
+        write(&dir, "src/inline/deep.rs", "fn d() {}");
+        write(&dir, "src/other/p.rs", "fn p() {}");
+        write(&dir, "src/stray.rs", "fn s() {}");
+        let cfg = CfgContext::host(Some(Default::default()), true);
+        let shown = |p: &Path| p.strip_prefix(&dir).unwrap().display().to_string();
+        let (files, _) = read_crate(&dir.join("src/lib.rs"), &dir, &cfg, &shown);
+        let files: Vec<&str> = files.iter().map(|f| f.file.display_path.as_str()).collect();
+        assert_eq!(
+            files,
+            [
+                "src/lib.rs",
+                "src/a.rs",
+                "src/a/b.rs",
+                "src/inline/deep.rs",
+                "src/other/p.rs"
+            ]
+        );
+        let mut features = std::collections::BTreeSet::new();
+        features.insert("x".to_string());
+        let cfg = CfgContext::host(Some(features), true);
+        let (files, _) = read_crate(&dir.join("src/lib.rs"), &dir, &cfg, &shown);
+        assert!(
+            files
+                .iter()
+                .any(|f| f.file.display_path == "src/gated/mod.rs")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn files_outside_the_package_and_unparsable_files_are_not_read() {
+        let dir = std::env::temp_dir().join(format!("repro-modconf-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write(&dir, "outside.rs", "fn secret() {}");
+        write(&dir, "pkg/Cargo.toml", "");
+        write(
+            &dir,
+            "pkg/build.rs",
+            "#[path = \"../outside.rs\"] mod o;\nmod broken;",
+        );
+        write(&dir, "pkg/broken.rs", "fn (");
+        let cfg = CfgContext::host(Some(Default::default()), false);
+        let shown = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+        let (files, unreadable) =
+            read_crate(&dir.join("pkg/build.rs"), &dir.join("pkg"), &cfg, &shown);
+        assert_eq!(files.len(), 1);
+        assert_eq!(unreadable.len(), 1);
+        assert!(
+            unreadable[0].1.starts_with("broken.rs:1: does not parse"),
+            "{unreadable:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
