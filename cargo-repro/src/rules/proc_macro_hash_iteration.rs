@@ -192,6 +192,18 @@ fn f(m: &HashMap<String, u8>) -> Option<String> {
     }
 
     #[test]
+    fn inserting_into_a_set_field_keeps_no_order() {
+        let text = r#"
+struct Meta { groups: HashSet<String>, skip: HashSet<String> }
+fn expand(mut meta: Meta) -> TokenStream {
+    for group in &meta.groups { meta.skip.insert(group.clone()); }
+    quote! {}
+}
+"#;
+        assert_eq!(found(text), []);
+    }
+
+    #[test]
     fn sorting_in_the_caller_is_followed() {
         let text = r#"
 fn names(m: &HashMap<String, u8>) -> Vec<String> {

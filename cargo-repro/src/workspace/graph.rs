@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use guppy::graph::{BuildTargetId, BuildTargetKind, PackageGraph, PackageSource};
 use serde::Deserialize;
 
+use super::entry_points::cargo::Selection;
 use super::lockfile::Lockfile;
 
 /// Where a package comes from.
@@ -46,9 +47,10 @@ pub struct Package {
     pub proc_macro_lib: Option<PathBuf>,
     /// Indices of the packages that depend on this one (dev-only edges left out).
     pub dependents: Vec<usize>,
-    /// Features enabled in the workspace's default resolution (empty when unknown).
+    /// Features the release builds enable (empty when unknown).
     pub features: BTreeSet<String>,
-    /// True when only dev-dependencies reach it: it cannot end up in a release binary.
+    /// True when the release builds never compile it: only dev-dependencies reach it, or only
+    /// features they do not enable, or only platforms they do not build for.
     pub dev_only: bool,
 }
 
@@ -98,11 +100,22 @@ impl Graph {
         Graph { packages, resolved }
     }
 
-    /// Builds the graph from `cargo metadata --format-version 1` JSON through guppy.
-    pub fn from_metadata_json(json: &str) -> anyhow::Result<Graph> {
+    /// Builds the graph from `cargo metadata --format-version 1` JSON through guppy, with the
+    /// packages and features that `builds` compile for `triples` (cargo's feature resolver,
+    /// simulated by guppy; target and host sides together). Without a resolution, the default
+    /// features of the whole workspace and every non-dev edge are taken.
+    pub fn from_metadata_json(
+        json: &str,
+        builds: &[Selection],
+        triples: &[String],
+    ) -> anyhow::Result<Graph> {
         let graph = PackageGraph::from_json(json)
             .map_err(|e| anyhow::anyhow!("cannot read the output of cargo metadata: {e}"))?;
-        let features = resolved_features(json);
+        let resolution = release_resolution(&graph, builds, triples);
+        let features = match &resolution {
+            Some(built) => built.clone(),
+            None => resolved_features(json),
+        };
         let release_set = graph
             .query_workspace()
             .resolve_with_fn(|_, link| !link.dev_only());
@@ -141,7 +154,10 @@ impl Graph {
                 proc_macro_lib,
                 dependents: Vec::new(),
                 features: features.get(meta.id().repr()).cloned().unwrap_or_default(),
-                dev_only: !release_set.contains(meta.id()).unwrap_or(false),
+                dev_only: match &resolution {
+                    Some(built) => !built.contains_key(meta.id().repr()),
+                    None => !release_set.contains(meta.id()).unwrap_or(false),
+                },
             });
         }
         Ok(Graph::finish(packages, edges, true))
@@ -250,6 +266,83 @@ struct MetadataResolve {
 #[derive(Deserialize)]
 struct ResolveNodes {
     nodes: Vec<ResolveNode>,
+}
+
+/// The packages the builds compile, with their features, by package id; `None` when guppy
+/// cannot resolve them (an unknown triple or package name).
+fn release_resolution(
+    graph: &PackageGraph,
+    builds: &[Selection],
+    triples: &[String],
+) -> Option<BTreeMap<String, BTreeSet<String>>> {
+    use guppy::graph::DependencyDirection;
+    use guppy::graph::cargo::{CargoOptions, CargoResolverVersion};
+    use guppy::graph::feature::{StandardFeatures, named_feature_filter};
+    use guppy::platform::{Platform, PlatformSpec, TargetFeatures};
+
+    // Triples target-spec does not know are left out; with none left, nothing is resolved.
+    let platforms: Vec<_> = triples
+        .iter()
+        .filter_map(|t| Platform::new(t.clone(), TargetFeatures::Unknown).ok())
+        .map(std::sync::Arc::new)
+        .collect();
+    if platforms.is_empty() {
+        return None;
+    }
+    let spec = PlatformSpec::Platforms(platforms);
+    let mut options = CargoOptions::new();
+    options
+        .set_resolver(CargoResolverVersion::V2)
+        .set_include_dev(false)
+        .set_target_platform(spec.clone())
+        .set_host_platform(spec);
+    let mut built: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let default = [Selection::default()];
+    let builds = if builds.is_empty() {
+        &default[..]
+    } else {
+        builds
+    };
+    for build in builds {
+        // As cargo: `-p`, else `--workspace`, else the default members (the root package of a
+        // non-virtual workspace).
+        let defaults: Vec<_> = graph.workspace().default_member_ids().collect();
+        let packages = if build.packages.is_empty() && (build.workspace || defaults.is_empty()) {
+            graph.query_workspace()
+        } else if build.packages.is_empty() {
+            graph.query_forward(defaults).ok()?
+        } else {
+            graph.query_workspace_names(&build.packages).ok()?
+        };
+        let base = if build.all_features {
+            StandardFeatures::All
+        } else if build.no_default_features {
+            StandardFeatures::None
+        } else {
+            StandardFeatures::Default
+        };
+        // `dep/feature` turns on a dependency's feature: the dependency itself is enabled
+        // through its optional-dependency feature of the same name, when there is one.
+        let named: Vec<&str> = build
+            .features
+            .iter()
+            .map(|f| f.split('/').next().unwrap_or(f))
+            .collect();
+        // Only the initial features: cargo's resolution is the cargo set's to make.
+        let initials = packages
+            .to_feature_query(named_feature_filter(base, named.iter().copied()))
+            .resolve_with_fn(|_, _| false);
+        let set = initials.into_cargo_set(&options).ok()?;
+        for features in [set.target_features(), set.host_features()] {
+            for list in features.packages_with_features(DependencyDirection::Forward) {
+                built
+                    .entry(list.package().id().repr().to_string())
+                    .or_default()
+                    .extend(list.named_features().map(str::to_string));
+            }
+        }
+    }
+    Some(built)
 }
 
 #[derive(Deserialize)]

@@ -95,6 +95,10 @@ fn cargo_metadata(
         "--format-version".into(),
         "1".into(),
         "--locked".into(),
+        // Every optional edge, so that the graph can resolve the features each release build
+        // enables (guppy simulates cargo's resolver on it); without it, only the edges of the
+        // default features are in the graph.
+        "--all-features".into(),
     ];
     if offline {
         args.push("--offline".into());

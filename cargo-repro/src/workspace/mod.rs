@@ -11,6 +11,7 @@ pub mod lockfile;
 pub mod metadata;
 pub mod patches;
 pub mod profiles;
+pub mod release_builds;
 pub mod source_file;
 pub mod toml_file;
 
@@ -154,6 +155,7 @@ impl Workspace {
             &patches,
         );
 
+        let (builds, triples) = release_builds::release_builds(&entry_points);
         let mut graph_problem = None;
         let mut lockfile_stale = None;
         let mut graph = None;
@@ -162,7 +164,7 @@ impl Workspace {
         let toolchain_fallback = metadata.as_ref().and_then(|m| m.toolchain_fallback.clone());
         match metadata.map(|m| m.result) {
             None => graph_problem = Some("pre-commit mode does not run cargo metadata".to_string()),
-            Some(Ok(json)) => match Graph::from_metadata_json(&json) {
+            Some(Ok(json)) => match Graph::from_metadata_json(&json, &builds, &triples) {
                 Ok(g) => graph = Some(g),
                 Err(e) => graph_problem = Some(format!("{e:#}")),
             },
@@ -196,7 +198,7 @@ impl Workspace {
         let scrub = |text: String| scrub_paths(&text, &root, &cargo_home);
         let graph_problem = graph_problem.map(scrub);
         let lockfile_stale = lockfile_stale.map(scrub);
-        let build_time_sources = read_build_time_sources(&root, &cargo_home, &graph);
+        let build_time_sources = read_build_time_sources(&root, &cargo_home, &graph, &triples);
         let lockfile_git = git.join().expect("git thread panicked");
         Ok(Workspace {
             root,
@@ -508,7 +510,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Reads build scripts and proc-macro sources of every release package, in parallel.
-fn read_build_time_sources(root: &Path, cargo_home: &Path, graph: &Graph) -> Vec<BuildTimeSource> {
+fn read_build_time_sources(
+    root: &Path,
+    cargo_home: &Path,
+    graph: &Graph,
+    triples: &[String],
+) -> Vec<BuildTimeSource> {
     let mut jobs = Vec::new();
     for (index, package) in graph.packages.iter().enumerate() {
         if package.dev_only {
@@ -540,6 +547,7 @@ fn read_build_time_sources(root: &Path, cargo_home: &Path, graph: &Graph) -> Vec
                                 cargo_home,
                                 &graph.packages[*package],
                                 graph.resolved,
+                                triples,
                                 main,
                                 *kind,
                             ),
@@ -558,17 +566,19 @@ fn read_build_time_sources(root: &Path, cargo_home: &Path, graph: &Graph) -> Vec
 }
 
 /// The module tree of a build script or proc-macro, with `cfg` evaluated for the package's
-/// features (unknown when the graph is not resolved) on the host.
+/// features (unknown when the graph is not resolved) on the platforms the release builds for.
 fn read_build_code(
     root: &Path,
     cargo_home: &Path,
     package: &graph::Package,
     resolved: bool,
+    triples: &[String],
     main: &Path,
     kind: BuildTimeKind,
 ) -> build_code::CrateCode {
-    let cfg = build_code::CfgContext::host(
+    let cfg = build_code::CfgContext::for_triples(
         resolved.then(|| package.features.clone()),
+        triples,
         kind == BuildTimeKind::ProcMacro,
     );
     let package_dir = package

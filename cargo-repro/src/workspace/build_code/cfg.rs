@@ -33,6 +33,27 @@ impl CfgContext {
         }
     }
 
+    /// The context for code compiled on any of `triples` (the host's when none is known to
+    /// cfg-expr) with `features` enabled.
+    pub fn for_triples(
+        features: Option<BTreeSet<String>>,
+        triples: &[String],
+        proc_macro: bool,
+    ) -> CfgContext {
+        let targets: Vec<&'static TargetInfo> = triples
+            .iter()
+            .filter_map(|t| get_builtin_target_by_triple(t))
+            .collect();
+        if targets.is_empty() {
+            return CfgContext::host(features, proc_macro);
+        }
+        CfgContext {
+            features,
+            targets,
+            proc_macro,
+        }
+    }
+
     /// True when an item with these attributes is compiled: every `cfg` holds for one of the
     /// platforms, and it is not a `#[test]` or `#[bench]` function.
     pub fn keeps(&self, attrs: &[Attribute]) -> bool {
@@ -91,7 +112,12 @@ fn cfg_expression(attr: &Attribute) -> Option<Expression> {
 
 /// The builtin target of the machine the tool runs on, when it is one rustc knows.
 fn host_target() -> Option<&'static TargetInfo> {
-    let triple = match (std::env::consts::ARCH, std::env::consts::OS) {
+    get_builtin_target_by_triple(host_triple()?)
+}
+
+/// The triple of the machine the tool runs on, for the platforms it knows.
+pub fn host_triple() -> Option<&'static str> {
+    Some(match (std::env::consts::ARCH, std::env::consts::OS) {
         ("x86_64", "linux") => "x86_64-unknown-linux-gnu",
         ("aarch64", "linux") => "aarch64-unknown-linux-gnu",
         ("x86_64", "macos") => "x86_64-apple-darwin",
@@ -99,8 +125,7 @@ fn host_target() -> Option<&'static TargetInfo> {
         ("x86_64", "windows") => "x86_64-pc-windows-msvc",
         ("aarch64", "windows") => "aarch64-pc-windows-msvc",
         _ => return None,
-    };
-    get_builtin_target_by_triple(triple)
+    })
 }
 
 /// The outer attributes of an item.

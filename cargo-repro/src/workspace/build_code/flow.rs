@@ -704,6 +704,13 @@ impl<'r, 'c> Run<'r, 'c> {
             return;
         }
         let pos = self.pos(span);
+        // Inserting into a hashed or sorted collection (`meta.seen.insert(x)`) keeps no order.
+        if matches!(
+            self.scope().collection(target),
+            Collection::Hash | Collection::Sorted | Collection::FixedHash
+        ) {
+            return;
+        }
         let Some(place) = Run::place(target) else {
             self.escaped.push((
                 taint,

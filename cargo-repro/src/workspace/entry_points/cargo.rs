@@ -100,6 +100,70 @@ impl CargoCall<'_> {
         let word = option_value(self.own_args(), &["--target"])?;
         (!word.dynamic).then(|| option_text(word, &["--target"]))
     }
+
+    /// The packages and features the command builds (`-p`, `--features`/`-F`,
+    /// `--all-features`, `--no-default-features`). Features given by an expansion the tool
+    /// cannot read count as `--all-features`, so that no code is left out.
+    pub fn selection(&self) -> Selection {
+        let mut selection = Selection::default();
+        let args = self.own_args();
+        let mut i = 0;
+        while i < args.len() {
+            let word = &args[i];
+            let text = word.text.as_str();
+            let (name, inline) = match text.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value)),
+                _ => (text, None),
+            };
+            let value = |i: &mut usize| match inline {
+                Some(value) => Some((value.to_string(), word.dynamic)),
+                None => {
+                    *i += 1;
+                    args.get(*i).map(|w| (w.text.clone(), w.dynamic))
+                }
+            };
+            match name {
+                "--all-features" => selection.all_features = true,
+                "--workspace" | "--all" => selection.workspace = true,
+                "--no-default-features" => selection.no_default_features = true,
+                "--features" | "-F" => {
+                    if let Some((list, dynamic)) = value(&mut i) {
+                        if dynamic {
+                            selection.all_features = true;
+                        }
+                        selection.features.extend(
+                            list.split([',', ' '])
+                                .filter(|f| !f.is_empty())
+                                .map(str::to_string),
+                        );
+                    }
+                }
+                "-p" | "--package" => {
+                    if let Some((package, dynamic)) = value(&mut i)
+                        && !dynamic
+                    {
+                        selection.packages.push(package);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        selection
+    }
+}
+
+/// What a cargo command selects to build.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// `-p` packages (empty: the workspace's default).
+    pub packages: Vec<String>,
+    /// `--features` (a `dep/feature` is kept as written).
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    /// `--workspace`: every member, not the default ones.
+    pub workspace: bool,
 }
 
 /// The cargo invocation of a command, or `None` when it is not one.

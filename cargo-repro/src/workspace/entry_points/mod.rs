@@ -551,6 +551,25 @@ mod tests {
     }
 
     #[test]
+    fn cargo_selections() {
+        let entry = EntryPoint::from_text(
+            EntryKind::Script,
+            "cargo build --release -p cli --features=a,b -F c --no-default-features\n\
+             cargo build --workspace --all-features\ncargo build --features \"$FEATURES\"\n",
+        );
+        let selections: Vec<_> = entry
+            .commands()
+            .map(|(_, c)| cargo::cargo_call(c).unwrap().selection())
+            .collect();
+        assert_eq!(selections[0].packages, ["cli"]);
+        assert_eq!(selections[0].features, ["a", "b", "c"]);
+        assert!(selections[0].no_default_features && !selections[0].all_features);
+        assert!(selections[1].workspace && selections[1].all_features);
+        // Features the tool cannot read count as all of them.
+        assert!(selections[2].all_features);
+    }
+
+    #[test]
     fn option_values() {
         let entry = EntryPoint::from_text(
             EntryKind::Script,
