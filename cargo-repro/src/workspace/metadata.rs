@@ -89,17 +89,34 @@ fn cargo_metadata(
     offline: bool,
     toolchain: Option<&str>,
 ) -> Result<String, Failure> {
+    // With every feature when cargo has (or can get) all the optional packages; else the
+    // default features' graph (offline, an optional dependency not in the cache).
+    match cargo_metadata_with(cargo, root, offline, toolchain, true) {
+        Err(Failure::Failed(_)) => cargo_metadata_with(cargo, root, offline, toolchain, false),
+        other => other,
+    }
+}
+
+fn cargo_metadata_with(
+    cargo: &OsString,
+    root: &Path,
+    offline: bool,
+    toolchain: Option<&str>,
+    all_features: bool,
+) -> Result<String, Failure> {
     let manifest = root.join("Cargo.toml");
     let mut args: Vec<OsString> = vec![
         "metadata".into(),
         "--format-version".into(),
         "1".into(),
         "--locked".into(),
+    ];
+    if all_features {
         // Every optional edge, so that the graph can resolve the features each release build
         // enables (guppy simulates cargo's resolver on it); without it, only the edges of the
         // default features are in the graph.
-        "--all-features".into(),
-    ];
+        args.push("--all-features".into());
+    }
     if offline {
         args.push("--offline".into());
     }
