@@ -12,6 +12,7 @@ pub mod archive_unnormalised;
 pub mod build_script_randomness;
 pub mod build_script_timestamp;
 pub mod build_script_unsorted_readdir;
+pub mod build_script_vcs_stamp;
 pub mod codegen_units;
 pub mod entry_point_unlocked;
 pub mod git_dep_unpinned;
@@ -21,6 +22,7 @@ pub mod incremental_release;
 pub mod known_nondeterministic_crate;
 pub mod lockfile_missing;
 pub mod lockfile_stale;
+pub mod manifest_dir_embedded;
 pub mod patch_drift;
 pub mod patch_obsolete;
 pub mod patch_undocumented;
@@ -66,6 +68,7 @@ pub static RULES: &[&Rule] = &[
     &build_script_randomness::RULE,
     &build_script_timestamp::RULE,
     &build_script_unsorted_readdir::RULE,
+    &build_script_vcs_stamp::RULE,
     &codegen_units::RULE,
     &entry_point_unlocked::RULE,
     &git_dep_unpinned::RULE,
@@ -74,6 +77,7 @@ pub static RULES: &[&Rule] = &[
     &known_nondeterministic_crate::RULE,
     &lockfile_missing::RULE,
     &lockfile_stale::RULE,
+    &manifest_dir_embedded::RULE,
     &patch_drift::RULE,
     &patch_obsolete::RULE,
     &patch_undocumented::RULE,

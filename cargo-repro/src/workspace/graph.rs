@@ -163,6 +163,29 @@ impl Graph {
         Ok(Graph::finish(packages, edges, true))
     }
 
+    /// The workspace members alone, for a workspace without `Cargo.lock` or graph: their
+    /// build scripts and proc-macros are still judged.
+    pub fn from_members(members: &[(String, String, PathBuf)]) -> Graph {
+        let packages = members
+            .iter()
+            .map(|(name, version, dir)| {
+                let (build_script, proc_macro_lib) = build_time_targets(dir);
+                Package {
+                    name: name.clone(),
+                    version: version.clone(),
+                    source: Source::Workspace,
+                    manifest_dir: Some(dir.clone()),
+                    build_script,
+                    proc_macro_lib,
+                    dependents: Vec::new(),
+                    features: BTreeSet::new(),
+                    dev_only: false,
+                }
+            })
+            .collect();
+        Graph::finish(packages, Vec::new(), false)
+    }
+
     /// Builds an approximate graph from `Cargo.lock`, finding sources in `$CARGO_HOME`.
     pub fn from_lockfile(
         lockfile: &Lockfile,

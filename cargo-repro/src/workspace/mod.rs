@@ -102,6 +102,9 @@ pub struct Workspace {
     /// Cargo's word that `Cargo.lock` does not satisfy the manifests.
     pub lockfile_stale: Option<String>,
     pub build_time_sources: Vec<BuildTimeSource>,
+    /// Build paths the members' libraries and binaries keep (`env!("CARGO_MANIFEST_DIR")`),
+    /// with each member's index.
+    pub embedded_paths: Vec<(usize, build_code::Fact)>,
     /// `vendor/patches.toml`, when present.
     pub ledger: Option<crate::patch::ledger::Ledger>,
     /// The root manifest's `[patch]` entries that point at a path.
@@ -137,6 +140,14 @@ impl Workspace {
         } else {
             None
         };
+        let embedded = (!options.lockfile_only).then(|| {
+            let members: Vec<(PathBuf, Vec<PathBuf>)> = members
+                .iter()
+                .map(|m| (m.dir.clone(), member_target_roots(m)))
+                .collect();
+            let (root, cargo_home) = (root.clone(), cargo_home.clone());
+            std::thread::spawn(move || read_embedded_paths(&root, &cargo_home, &members))
+        });
         let toolchain = find_toolchain(&root)?;
         let cargo_configs = find_cargo_configs(&root, &cargo_home)?;
         // Pre-commit mode runs only lockfile and patch hygiene, which read no entry point.
@@ -184,22 +195,25 @@ impl Workspace {
             }
             Some(Err(MetadataError::Failed(message))) => graph_problem = Some(message),
         }
+        let member_ids: Vec<_> = members
+            .iter()
+            .map(|m| (m.name.clone(), m.version.clone(), m.dir.clone()))
+            .collect();
         let graph = match (graph, &lockfile) {
             (Some(graph), _) => graph,
-            (None, Some(lock)) => {
-                let member_ids: Vec<_> = members
-                    .iter()
-                    .map(|m| (m.name.clone(), m.version.clone(), m.dir.clone()))
-                    .collect();
-                Graph::from_lockfile(lock, &member_ids, &cargo_home)
-            }
-            (None, None) => Graph::default(),
+            (None, Some(lock)) => Graph::from_lockfile(lock, &member_ids, &cargo_home),
+            // Pre-commit mode reads no build-time code.
+            (None, None) if options.lockfile_only => Graph::default(),
+            (None, None) => Graph::from_members(&member_ids),
         };
         let scrub = |text: String| scrub_paths(&text, &root, &cargo_home);
         let graph_problem = graph_problem.map(scrub);
         let lockfile_stale = lockfile_stale.map(scrub);
         let build_time_sources = read_build_time_sources(&root, &cargo_home, &graph, &triples);
         let lockfile_git = git.join().expect("git thread panicked");
+        let embedded_paths = embedded
+            .map(|h| h.join().expect("member code reader panicked"))
+            .unwrap_or_default();
         Ok(Workspace {
             root,
             cargo_home,
@@ -215,6 +229,7 @@ impl Workspace {
             toolchain_fallback,
             lockfile_stale,
             build_time_sources,
+            embedded_paths,
             ledger,
             patches,
             registry_index,
@@ -562,6 +577,57 @@ fn read_build_time_sources(
             .collect()
     });
     out.sort_by_key(|s| (s.package, s.kind == BuildTimeKind::ProcMacro));
+    out
+}
+
+/// The root files of a member's library and binaries: `src/lib.rs`, `src/main.rs`,
+/// `src/bin/*.rs`, `src/bin/*/main.rs`, and the `path` of `[lib]` and `[[bin]]`.
+fn member_target_roots(member: &Member) -> Vec<PathBuf> {
+    let src = member.dir.join("src");
+    let mut roots = vec![src.join("lib.rs"), src.join("main.rs")];
+    for entry in read_dir_sorted(&src.join("bin")).unwrap_or_default() {
+        if entry.extension().is_some_and(|e| e == "rs") {
+            roots.push(entry);
+        } else {
+            roots.push(entry.join("main.rs"));
+        }
+    }
+    let lib = member
+        .manifest
+        .get(&["lib", "path"])
+        .and_then(|i| i.as_str());
+    roots.extend(lib.map(|p| member.dir.join(p)));
+    if let Some(bins) = member
+        .manifest
+        .get(&["bin"])
+        .and_then(|i| i.as_array_of_tables())
+    {
+        for bin in bins {
+            if let Some(path) = bin.get("path").and_then(|p| p.as_str()) {
+                roots.push(member.dir.join(path));
+            }
+        }
+    }
+    roots.retain(|r| r.is_file());
+    roots.dedup();
+    roots
+}
+
+/// The build paths each member's code keeps, read with every feature's code kept (the graph
+/// is not known yet: this runs while `cargo metadata` does).
+fn read_embedded_paths(
+    root: &Path,
+    cargo_home: &Path,
+    members: &[(PathBuf, Vec<PathBuf>)],
+) -> Vec<(usize, build_code::Fact)> {
+    let cfg = build_code::CfgContext::host(None, false);
+    let display = |p: &Path| display_path_with_home(root, cargo_home, p);
+    let mut out = Vec::new();
+    for (index, (dir, roots)) in members.iter().enumerate() {
+        for fact in build_code::member_embedded_paths(roots, dir, &cfg, &display) {
+            out.push((index, fact));
+        }
+    }
     out
 }
 

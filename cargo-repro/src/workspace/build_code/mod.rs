@@ -67,6 +67,29 @@ pub fn read_and_analyse(
     }
 }
 
+/// The build paths a member's library and binaries keep (`env!("CARGO_MANIFEST_DIR")` as a
+/// value), from the module trees of its target roots.
+pub fn member_embedded_paths(
+    roots: &[PathBuf],
+    package_dir: &Path,
+    cfg: &CfgContext,
+    display: &dyn Fn(&Path) -> String,
+) -> Vec<Fact> {
+    let mut files: Vec<CodeFile> = Vec::new();
+    for root in roots {
+        let (found, _) = read_crate(root, package_dir, cfg, display);
+        for file in found {
+            if !files
+                .iter()
+                .any(|f| f.file.display_path == file.file.display_path)
+            {
+                files.push(file);
+            }
+        }
+    }
+    facts::embedded_paths(&files)
+}
+
 /// Reads the module tree rooted at `root_file`, confined to `package_dir`; `display` turns a
 /// path into the one shown to users.
 pub fn read_crate(

@@ -4,8 +4,10 @@
 mod clock;
 mod dir_listing;
 mod hash_iteration;
+mod manifest_dir;
 mod native_flags;
 mod randomness;
+mod vcs_stamp;
 
 use super::CodeFile;
 use super::flow::{self, Sources, Verdict};
@@ -43,6 +45,8 @@ pub struct Facts {
     pub clock_reads: Vec<Fact>,
     /// Build scripts and proc-macros: random values.
     pub random_draws: Vec<Fact>,
+    /// Build scripts: version-control state (commit, ref, describe) read at build time.
+    pub vcs_stamps: Vec<Fact>,
     /// Build scripts: native-CPU flags given to a compiler (outcome is always set).
     pub native_flags: Vec<Fact>,
     /// True when the code names `SOURCE_DATE_EPOCH`.
@@ -68,9 +72,15 @@ pub fn compute(files: &[CodeFile], kind: BuildTimeKind) -> Facts {
             facts.clock_reads = run(&krate, &clock::ClockReads);
             facts.random_draws = run(&krate, &randomness::Randomness(flow::Output::BuildScript));
             facts.native_flags = native_flags::find(&krate);
+            facts.vcs_stamps = run(&krate, &vcs_stamp::VcsStamps);
         }
     }
     facts
+}
+
+/// Build paths that workspace code keeps in the binary (`env!("CARGO_MANIFEST_DIR")`).
+pub fn embedded_paths(files: &[CodeFile]) -> Vec<Fact> {
+    manifest_dir::find(&Crate::new(files))
 }
 
 /// The sources of one analysis with their outcomes.
