@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("dist") => dist::run(&args[1..]),
         _ => Err(anyhow::anyhow!(
-            "usage: cargo xtask <ci | codegen [--check] | bench [check | build | package | verify] [--OPTION N]… | dist [--verify]>"
+            "usage: cargo xtask <ci | codegen [--check] | bench [check | build | package | verify | scan] [--OPTION N]… | dist [--verify]>"
         )),
     };
     match result {

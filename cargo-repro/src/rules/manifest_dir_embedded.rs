@@ -2,7 +2,7 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::workspace::Workspace;
+use crate::workspace::{Source, Workspace};
 
 pub static RULE: Rule = Rule {
     id: "manifest-dir-embedded",
@@ -14,7 +14,8 @@ Libraries and binaries of workspace members whose code, as it is compiled (modul
 `cfg`, test code left out), uses `env!` or `option_env!` of a variable cargo sets to a path
 of the build machine (`CARGO_MANIFEST_DIR`, `CARGO_MANIFEST_PATH`, `OUT_DIR`,
 `CARGO_TARGET_TMPDIR`) as a value: in a `const` or `static`, through `concat!`, passed to
-`Path::new`, printed. The path given to `include!`, `include_str!` or `include_bytes!` is read
+`Path::new`, printed. Members the release builds do not compile (outside their `-p`
+selection, per the resolved graph) are left out. The path given to `include!`, `include_str!` or `include_bytes!` is read
 at compile time and not kept, so it is not reported.
 
 ### Why it breaks reproducibility
@@ -50,6 +51,16 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         let Some(member) = workspace.members.get(*member) else {
             continue;
         };
+        // A member the release builds do not compile (a developer tool outside `-p`).
+        let unbuilt = workspace.graph.packages.iter().any(|p| {
+            p.source == Source::Workspace
+                && p.name == member.name
+                && p.version == member.version
+                && p.dev_only
+        });
+        if unbuilt {
+            continue;
+        }
         let mut finding = Finding::new(
             RULE.id,
             format!(

@@ -8,10 +8,12 @@
 //! - `package`: the release-artifact writer against GNU `tar | gzip -9n` and `sha256sum`.
 //! - `verify`: `cargo repro verify` against one `cargo repro build`, and the time to localise
 //!   and explain a mismatch in a 100 MB binary.
+//! - `scan`: the source heuristics' time against the size of a build script (linear).
 
 mod build;
 mod check;
 mod package;
+mod scan;
 mod verify;
 
 use std::time::{Duration, Instant};
@@ -22,6 +24,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         Some("build") => build::run(&args[1..]),
         Some("package") => package::run(&args[1..]),
         Some("verify") => verify::run(&args[1..]),
+        Some("scan") => scan::run(&args[1..]),
         Some("check") => check::run(&args[1..]),
         _ => check::run(args),
     }

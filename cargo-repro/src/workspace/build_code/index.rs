@@ -71,6 +71,8 @@ pub struct Crate<'c> {
     pub shadowed_hash_names: BTreeSet<String>,
     /// Functions by name.
     by_name: BTreeMap<String, Vec<usize>>,
+    /// The functions calling each name.
+    callers: BTreeMap<String, Vec<usize>>,
 }
 
 impl<'c> Crate<'c> {
@@ -89,12 +91,19 @@ impl<'c> Crate<'c> {
         for (i, function) in index.functions.iter().enumerate() {
             by_name.entry(function.name.clone()).or_default().push(i);
         }
+        let mut callers: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, function) in index.functions.iter().enumerate() {
+            for name in &function.calls {
+                callers.entry(name.clone()).or_default().push(i);
+            }
+        }
         let mut krate = Crate {
             files,
             functions: index.functions,
             fields: BTreeMap::new(),
             shadowed_hash_names: index.shadowed,
             by_name,
+            callers,
         };
         let mut fields = BTreeMap::new();
         for (name, ty) in index.fields {
@@ -131,9 +140,7 @@ impl<'c> Crate<'c> {
 
     /// The functions that call `name`.
     pub fn callers_of(&self, name: &str) -> Vec<usize> {
-        (0..self.functions.len())
-            .filter(|&i| self.functions[i].calls.contains(name))
-            .collect()
+        self.callers.get(name).cloned().unwrap_or_default()
     }
 
     /// A location for a position.
