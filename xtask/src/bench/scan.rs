@@ -15,8 +15,11 @@ use crate::{project_root, step};
 /// Sizes of the generated build scripts, in bytes.
 const SIZES: &[usize] = &[100_000, 250_000, 500_000, 1_000_000];
 
-/// The shapes: a name and a generator of `size` bytes of build script.
-const SHAPES: &[(&str, fn(usize) -> String)] = &[
+/// Makes about `size` bytes of build script.
+type Generator = fn(usize) -> String;
+
+/// The shapes: a name and a generator.
+const SHAPES: &[(&str, Generator)] = &[
     ("functions that list, sort and write", functions),
     ("`read_dir` calls in one function", read_dirs),
     ("`fn(` repeated (does not parse)", broken),
