@@ -117,11 +117,25 @@ struct State {
     summaries: BTreeMap<(usize, Vec<Taint>), Taint>,
     /// Functions being analysed as callees (recursion guard).
     active: BTreeSet<usize>,
+    /// Sources whose value was chosen by a branch on the build's profile or the package's
+    /// version (`if PROFILE == "debug"`, a `-pre` version): where the branch is.
+    conditional: BTreeMap<SourceId, Pos>,
 }
 
 impl State {
     fn reach(&mut self, taint: &Taint, pos: Pos, how: &str) {
         for &id in taint {
+            if let Some(&branch) = self.conditional.get(&id) {
+                let why = format!(
+                    "it reaches {how}, but only in a branch taken for some build profiles or \
+                     package versions (at line {}), which the tool does not evaluate",
+                    branch.line
+                );
+                self.unknown
+                    .entry(id)
+                    .or_insert(Verdict::Unknown { pos, why });
+                continue;
+            }
             self.reached.entry(id).or_insert_with(|| Verdict::Reaches {
                 pos: self.tokens_at.get(&id).copied().unwrap_or(pos),
                 how: how.to_string(),
@@ -855,6 +869,12 @@ impl<'r, 'c> Run<'r, 'c> {
                 if let Some((_, other)) = &e.else_branch {
                     taint.extend(self.expr(other));
                 }
+                if self.is_build_kind_condition(&e.cond, 2) {
+                    let pos = self.pos(e.if_token.span);
+                    for &id in &taint {
+                        self.state.conditional.entry(id).or_insert(pos);
+                    }
+                }
                 taint
             }
             Expr::Match(e) => {
@@ -928,6 +948,37 @@ impl<'r, 'c> Run<'r, 'c> {
 
     fn returned_from_loop(&mut self, _taint: Taint) {
         // `break value` picks one item: a search, as for `return`.
+    }
+
+    /// True when a condition reads the build's profile or the package's version (`PROFILE`,
+    /// `DEBUG`, `OPT_LEVEL`, `CARGO_PKG_VERSION*`, `debug_assertions`), itself or through the
+    /// crate's functions it calls (`depth` levels).
+    fn is_build_kind_condition(&self, cond: &Expr, depth: usize) -> bool {
+        let mut names = BuildKindNames::default();
+        syn::visit::Visit::visit_expr(&mut names, cond);
+        names.found
+            || (depth > 0
+                && names.calls.iter().any(|name| {
+                    self.krate.functions_named(name).any(|index| {
+                        let mut inner = BuildKindNames::default();
+                        syn::visit::Visit::visit_block(
+                            &mut inner,
+                            self.krate.functions[index].body,
+                        );
+                        inner.found
+                            || inner.calls.iter().any(|called| {
+                                depth > 1
+                                    && self.krate.functions_named(called).any(|i| {
+                                        let mut deeper = BuildKindNames::default();
+                                        syn::visit::Visit::visit_block(
+                                            &mut deeper,
+                                            self.krate.functions[i].body,
+                                        );
+                                        deeper.found
+                                    })
+                            })
+                    })
+                }))
     }
 
     fn closure(&mut self, closure: &syn::ExprClosure, items: &Taint) -> Taint {
@@ -1225,6 +1276,52 @@ impl<'r, 'c> Run<'r, 'c> {
             }
         }
         taint
+    }
+}
+
+/// Variables and cfgs that tell one kind of build from another.
+const BUILD_KIND_NAMES: &[&str] = &[
+    "PROFILE",
+    "DEBUG",
+    "OPT_LEVEL",
+    "CARGO_PKG_VERSION",
+    "CARGO_PKG_VERSION_PRE",
+    "debug_assertions",
+];
+
+/// Whether code names one of [`BUILD_KIND_NAMES`], and the functions it calls.
+#[derive(Default)]
+struct BuildKindNames {
+    found: bool,
+    calls: Vec<String>,
+}
+
+impl syn::visit::Visit<'_> for BuildKindNames {
+    fn visit_lit_str(&mut self, lit: &syn::LitStr) {
+        self.found |= BUILD_KIND_NAMES.contains(&lit.value().as_str());
+    }
+
+    fn visit_ident(&mut self, ident: &proc_macro2::Ident) {
+        self.found |= ident == "debug_assertions";
+    }
+
+    fn visit_macro(&mut self, mac: &syn::Macro) {
+        self.found |= BUILD_KIND_NAMES
+            .iter()
+            .any(|name| mentions_ident(&mac.tokens, name))
+            || mac.tokens.to_string().contains("debug_assertions")
+            || BUILD_KIND_NAMES
+                .iter()
+                .any(|name| mac.tokens.to_string().contains(&format!("\"{name}\"")));
+    }
+
+    fn visit_expr_call(&mut self, call: &syn::ExprCall) {
+        if let Expr::Path(p) = &*call.func
+            && let Some(last) = p.path.segments.last()
+        {
+            self.calls.push(last.ident.to_string());
+        }
+        syn::visit::visit_expr_call(self, call);
     }
 }
 

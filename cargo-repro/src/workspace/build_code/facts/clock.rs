@@ -67,4 +67,22 @@ fn write_stamp(t: OffsetDateTime) {
 "#;
         assert_eq!(found(text), [(3, "warn"), (8, "warn")]);
     }
+
+    #[test]
+    fn a_time_only_pre_releases_get_is_a_note() {
+        let text = r#"
+fn main() {
+    let version = if is_pre_release() {
+        format!("{} built on {}", env!("CARGO_PKG_VERSION"), build_date())
+    } else {
+        env!("CARGO_PKG_VERSION").to_string()
+    };
+    std::fs::write("version.txt", version).unwrap();
+}
+fn is_pre_release() -> bool { cargo_version().ends_with("-pre") }
+fn cargo_version() -> String { std::env::var("CARGO_PKG_VERSION").unwrap() }
+fn build_date() -> String { chrono::Local::now().format("%Y-%m-%d").to_string() }
+"#;
+        assert_eq!(found(text), [(12, "note")]);
+    }
 }
