@@ -658,14 +658,7 @@ impl<'r, 'c> Run<'r, 'c> {
                 }
                 _ => Collection::Unknown,
             },
-            Expr::MethodCall(m) if m.method == "collect" => m
-                .turbofish
-                .as_ref()
-                .and_then(|t| t.args.first())
-                .map_or(Collection::Unknown, |arg| match arg {
-                    syn::GenericArgument::Type(ty) => self.krate.collection_of_type(ty),
-                    _ => Collection::Unknown,
-                }),
+            Expr::MethodCall(m) if m.method == "collect" => self.collected_into(m),
             Expr::Macro(m) if m.mac.path.is_ident("vec") => Collection::Ordered,
             Expr::Macro(m) if TOKEN_MACROS.iter().any(|name| m.mac.path.is_ident(name)) => {
                 Collection::Ordered
@@ -674,6 +667,17 @@ impl<'r, 'c> Run<'r, 'c> {
             Expr::Path(_) | Expr::Reference(_) => self.scope().collection(expr),
             _ => Collection::Unknown,
         }
+    }
+
+    /// The collection `.collect::<T>()` makes, from its turbofish.
+    fn collected_into(&self, call: &syn::ExprMethodCall) -> Collection {
+        call.turbofish
+            .as_ref()
+            .and_then(|t| t.args.first())
+            .map_or(Collection::Unknown, |arg| match arg {
+                syn::GenericArgument::Type(ty) => self.krate.collection_of_type(ty),
+                _ => Collection::Unknown,
+            })
     }
 
     fn scope(&self) -> Scope<'_, 'c> {
@@ -1020,7 +1024,7 @@ impl<'r, 'c> Run<'r, 'c> {
             return Taint::new();
         }
         if method == "collect" {
-            let into = self.collection_of_value(&Expr::MethodCall(call.clone()));
+            let into = self.collected_into(call);
             if matches!(
                 into,
                 Collection::Sorted | Collection::Hash | Collection::FixedHash
@@ -1051,8 +1055,7 @@ impl<'r, 'c> Run<'r, 'c> {
                 } else {
                     "what is written"
                 };
-                let target = target.clone();
-                self.write_into(&target, value, call.method.span(), how);
+                self.write_into(target, value, call.method.span(), how);
             }
             return Taint::new();
         }
@@ -1232,8 +1235,7 @@ impl<'r, 'c> Run<'r, 'c> {
                     } else {
                         "what is written"
                     };
-                    let target = target.clone();
-                    self.write_into(&target, args, mac.path.span(), how);
+                    self.write_into(target, args, mac.path.span(), how);
                 }
                 Taint::new()
             }
@@ -1356,18 +1358,27 @@ fn is_comparison(op: &syn::BinOp) -> bool {
 
 /// `let f = File::create(…)` (and `BufWriter::new(File::create(…))`).
 fn is_created_file(local: &syn::Local) -> bool {
+    #[derive(Default)]
+    struct Creates(bool);
+    impl syn::visit::Visit<'_> for Creates {
+        fn visit_path(&mut self, path: &syn::Path) {
+            self.0 |= path_ends_with(path, "File::create")
+                || path.segments.iter().any(|s| s.ident == "OpenOptions");
+        }
+    }
     local.init.as_ref().is_some_and(|init| {
-        let text = quote_text(&*init.expr);
-        text.contains("File :: create") || text.contains("OpenOptions")
+        let mut creates = Creates::default();
+        syn::visit::Visit::visit_expr(&mut creates, &init.expr);
+        creates.0
     })
 }
 
 /// `syn::Error::new`, `Error::new_spanned`, `darling::Error::custom` and the like.
 fn is_error_constructor(path: &syn::Path) -> bool {
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let segments: Vec<&syn::Ident> = path.segments.iter().map(|s| &s.ident).collect();
     match segments.as_slice() {
-        [.., ty, _] if ty == "Error" || ty.ends_with("Error") => true,
-        [.., f] => f == "format_err" || f == "abort" || f == "panic_any",
+        [.., ty, _] if ty.to_string().ends_with("Error") => true,
+        [.., f] => *f == "format_err" || *f == "abort" || *f == "panic_any",
         _ => false,
     }
 }

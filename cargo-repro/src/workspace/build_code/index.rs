@@ -313,6 +313,13 @@ pub fn path_text(path: &syn::Path) -> String {
 /// True when the path's text ends with `suffix` on segment boundaries (`fs::read_dir` ends with
 /// `read_dir`, `my_read_dir` does not).
 pub fn path_ends_with(path: &syn::Path, suffix: &str) -> bool {
-    let text = path_text(path);
-    text == suffix || text.ends_with(&format!("::{suffix}"))
+    let wanted = suffix.split("::");
+    let count = wanted.clone().count();
+    path.segments.len() >= count
+        && path
+            .segments
+            .iter()
+            .skip(path.segments.len() - count)
+            .zip(wanted)
+            .all(|(segment, name)| segment.ident == name)
 }
