@@ -2,8 +2,12 @@
 //! database of crates known to build nondeterministically.
 
 use crate::diag::{Finding, Level, Location};
-use crate::known_crates::{self, Entry, release_version};
+use cargo_metadata::semver::Version;
+
+use crate::build::env::ALWAYS_SET_VARIABLES;
+use crate::known_crates::{self, Entry, EnvMitigation, release_version};
 use crate::rules::Rule;
+use crate::workspace::entry_points::cargo::cargo_call;
 use crate::workspace::{Package, Source, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -70,14 +74,28 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     }
 }
 
-/// The release packages matched by `entry` that come from outside the workspace.
+/// The release packages matched by `entry` that come from outside the workspace, leaving out
+/// those that lack every feature the problem needs (when the graph knows the features).
 fn affected_packages<'a>(workspace: &'a Workspace, entry: &Entry) -> Vec<&'a Package> {
     workspace
         .graph
         .release_packages()
         .filter(|p| is_third_party(workspace, p))
-        .filter(|p| release_version(&p.version).is_some_and(|v| entry.matches(&p.name, &v)))
+        .filter(|p| {
+            release_version(&p.version).is_some_and(|v| {
+                entry.matches(&p.name, &v)
+                    && (!workspace.graph.resolved || has_required_feature(entry, p, &v))
+            })
+        })
         .collect()
+}
+
+/// True when `package` enables one of the features the entry needs at `version` (or none is
+/// needed).
+fn has_required_feature(entry: &Entry, package: &Package, version: &Version) -> bool {
+    entry
+        .required_features(version)
+        .is_none_or(|features| features.iter().any(|f| package.features.contains(f)))
 }
 
 /// Registry and git packages, and path packages that replace a registry crate through `[patch]`.
@@ -186,6 +204,7 @@ fn notes(
             quoted_list(&entry.mitigating_features)
         ));
     }
+    notes.extend(ignored_env(workspace, entry, package));
     if !entry.verified {
         notes.push(format!(
             "this database entry is not fully verified: {}",
@@ -238,11 +257,38 @@ fn quoted_list(words: &[String]) -> String {
     quoted.join(", ")
 }
 
-/// Why the risk is already neutralised, if it is.
+/// Why the finding is a note: the risk is already neutralised, or the tool cannot tell whether
+/// it changes the release's bytes.
 fn mitigation(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
     vendored_patch(workspace, package)
         .or_else(|| enabled_feature(entry, package))
         .or_else(|| env_mitigation(workspace, entry, package))
+        .or_else(|| features_unknown(workspace, entry, package))
+        .or_else(|| {
+            entry
+                .note_only
+                .as_ref()
+                .map(|why| format!("reported as a note: {why}"))
+        })
+}
+
+/// Without the resolved graph, an entry that needs a feature cannot be judged.
+fn features_unknown(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
+    if workspace.graph.resolved {
+        return None;
+    }
+    let version = release_version(&package.version)?;
+    let features = entry.required_features(&version)?;
+    Some(format!(
+        "reported as a note: enabled features are unknown without `cargo metadata`, and nothing \
+         varies unless {} {} enabled",
+        quoted_list(features),
+        if features.len() == 1 {
+            "is"
+        } else {
+            "one of them is"
+        }
+    ))
 }
 
 fn vendored_patch(workspace: &Workspace, package: &Package) -> Option<String> {
@@ -270,35 +316,124 @@ fn enabled_feature(entry: &Entry, package: &Package) -> Option<String> {
 }
 
 fn env_mitigation(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
-    let version = release_version(&package.version)?;
-    entry.env_mitigations_for(&version).find_map(|mitigation| {
-        let places: Option<Vec<String>> = mitigation
-            .vars
-            .iter()
-            .map(|var| env_var_setting(workspace, var).map(|at| format!("{var} is set in {at}")))
-            .collect();
-        places.map(|places| format!("mitigated: {}", places.join(", ")))
-    })
+    entry
+        .mitigating_env
+        .iter()
+        .filter(|m| honoured(workspace, m, package))
+        .find_map(|mitigation| {
+            let places = env_places(workspace, mitigation)?;
+            Some(format!("mitigated: {}", places.join(", ")))
+        })
 }
 
-/// Where `var` is set for builds: an `[env]` table of a cargo config, or an entry point line.
+/// For variables that are set but that the versions in use ignore: a note saying so.
+fn ignored_env(workspace: &Workspace, entry: &Entry, package: &Package) -> Vec<String> {
+    if env_mitigation(workspace, entry, package).is_some() {
+        return Vec::new();
+    }
+    entry
+        .mitigating_env
+        .iter()
+        .filter(|m| !honoured(workspace, m, package))
+        .filter_map(|mitigation| {
+            let places = env_places(workspace, mitigation)?;
+            let crate_name = mitigation.crate_name.as_deref().unwrap_or(&package.name);
+            let versions = mitigation.versions.as_ref()?;
+            let in_use: Vec<String> = versions_of(workspace, crate_name, package)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let in_use = if in_use.is_empty() {
+                "is not in the graph".to_string()
+            } else {
+                format!("{} ignores it", in_use.join(", "))
+            };
+            Some(format!(
+                "{}, but {crate_name} {in_use} (honoured by {versions})",
+                places.join(", ")
+            ))
+        })
+        .collect()
+}
+
+/// Where each variable of `mitigation` is set, when all of them are.
+fn env_places(workspace: &Workspace, mitigation: &EnvMitigation) -> Option<Vec<String>> {
+    mitigation
+        .vars
+        .iter()
+        .map(|var| env_var_setting(workspace, var).map(|at| format!("{var} is set {at}")))
+        .collect()
+}
+
+/// True when the versions that read the variables honour them.
+fn honoured(workspace: &Workspace, mitigation: &EnvMitigation, package: &Package) -> bool {
+    let crate_name = mitigation.crate_name.as_deref().unwrap_or(&package.name);
+    mitigation.honoured_by(&versions_of(workspace, crate_name, package))
+}
+
+/// The versions of `crate_name` in the release graph (just `package`'s when it is that crate).
+fn versions_of(workspace: &Workspace, crate_name: &str, package: &Package) -> Vec<Version> {
+    if crate_name == package.name {
+        return release_version(&package.version).into_iter().collect();
+    }
+    workspace
+        .graph
+        .release_packages()
+        .filter(|p| p.name == crate_name)
+        .filter_map(|p| release_version(&p.version))
+        .collect()
+}
+
+/// Where `var` is set for release builds: an `[env]` table of a cargo config, a release entry
+/// point's environment, or a release entry point running `cargo repro build` (which sets
+/// [`ALWAYS_SET_VARIABLES`]).
 fn env_var_setting(workspace: &Workspace, var: &str) -> Option<String> {
     let in_config = workspace.cargo_configs.iter().find_map(|config| {
         let table = config.get(&["env"])?.as_table_like()?;
         table.get(var)?;
         let line = config.key_location(table, var).line;
-        Some(file_and_line(&config.file.display_path, line))
+        Some(format!(
+            "in {}",
+            file_and_line(&config.file.display_path, line)
+        ))
     });
-    in_config.or_else(|| {
+    let in_entry_point = || {
         workspace.entry_points.iter().find_map(|entry| {
             let (_, var) = entry
                 .env_settings()
                 .into_iter()
                 .find(|(job, v)| v.name == var && job.role.is_release())?;
             let line = entry.file.line_of(var.name_span.start);
-            Some(file_and_line(&entry.file.display_path, Some(line)))
+            Some(format!(
+                "in {}",
+                file_and_line(&entry.file.display_path, Some(line))
+            ))
         })
-    })
+    };
+    let by_repro_build = || {
+        if !ALWAYS_SET_VARIABLES.contains(&var) {
+            return None;
+        }
+        workspace.entry_points.iter().find_map(|entry| {
+            let command = entry
+                .jobs
+                .iter()
+                .filter(|job| job.role.is_release())
+                .flat_map(|job| &job.commands)
+                .find(|command| {
+                    cargo_call(command).is_some_and(|call| {
+                        call.subcommand == "repro"
+                            && call.rest.first().is_some_and(|w| w.text == "build")
+                    })
+                })?;
+            let line = entry.file.line_of(command.program().span.start);
+            Some(format!(
+                "by `cargo repro build` in {}",
+                file_and_line(&entry.file.display_path, Some(line))
+            ))
+        })
+    };
+    in_config.or_else(in_entry_point).or_else(by_repro_build)
 }
 
 fn file_and_line(path: &str, line: Option<usize>) -> String {
