@@ -20,17 +20,29 @@ A package that can end up in a release build (registry, git, or a `[patch]` path
 registry crate; dev-only packages are left out) whose name and version match an entry of the
 built-in database: for example `i18n-embed-fl` below 0.10 (pulled in by `age` 0.11),
 `rust-i18n` up to 3.1.2, `pest_generator` up to 2.1.1, `pest_consume_macros`,
-`const-random`, `rust-embed` without deterministic timestamps, `vergen` below 7.4.2, `built`
-below 0.7.4, `shadow-rs` below 1.2.1, `include_dir` below 0.7, `tikv-jemalloc-sys`,
-`openssl-src` and `randomx-rs`. Each finding names the mechanism, the packages that pull the
-crate in, the dependent upgrade that removes it when one is known, the upstream links and the
-database id.
+`const-random`, `rust-embed` without deterministic timestamps, `include_dir` below 0.7,
+`tikv-jemalloc-sys`, `openssl-src`, `randomx-rs` below 0.2.1 (later releases pass a
+`DARCH=native` define that RandomX's CMake never reads, so they are not reported), and the
+crates that stamp the build time: `vergen` with its `build` feature, `built` with `chrono`
+and `shadow-rs`. Each finding names the mechanism, the packages that pull the crate in, the
+dependent upgrade that removes it when one is known, the upstream links and the database id.
+Every entry records which published versions were read to establish it.
+
+An entry that needs a feature (vergen's `build`, built's `chrono`) is reported only when the
+resolved graph enables it; without the graph (`cargo metadata` failed) it is a note saying the
+features could not be checked.
 
 A finding is reported as a note when the risk is already mitigated: the crate is replaced by a
 vendored `[patch.crates-io]` path, a neutralising feature is enabled (rust-embed's
-`deterministic-timestamps`), or the neutralising environment variables (`CONST_RANDOM_SEED`,
-`JEMALLOC_SYS_WITH_LG_VADDR` with `JEMALLOC_SYS_WITH_LG_PAGE`, …) are set in an `[env]` table
-of a `.cargo/config.toml` or in a build entry point.
+`deterministic-timestamps`), or the neutralising environment variables are set for release
+builds: in an `[env]` table of a `.cargo/config.toml`, in a release entry point's environment,
+or by `cargo repro build` in a release entry point (it sets `SOURCE_DATE_EPOCH`, `TZ`, `LC_ALL`
+and `CARGO_INCREMENTAL`). A variable counts only for the versions that read it, judged on the
+crate that reads it: `SOURCE_DATE_EPOCH` from rust-embed-utils 7.4.0 for rust-embed, vergen
+7.4.2, built 0.7.4 and shadow-rs 0.6.7; `CONST_RANDOM_SEED` from const-random-macro 0.1.12;
+`OPENSSL_NO_VENDOR` from openssl-sys 0.9.55; `JEMALLOC_SYS_WITH_LG_VADDR`,
+`JEMALLOC_SYS_WITH_LG_PAGE` and `JEMALLOC_SYS_WITH_LG_HUGEPAGE` together. A variable set for
+versions that ignore it, or only in development jobs, is named in a note and changes nothing.
 
 ### Why it breaks reproducibility
 These crates put varying data into the binary: proc-macros that emit code in `HashMap` order
@@ -47,9 +59,10 @@ version = "0.9.4"
 
 ### Fix
 Upgrade to the fixed version (here through `age` 0.12, which depends on `i18n-embed-fl` 0.10),
-set the neutralising environment variable in `.cargo/config.toml`
-(`[env] CONST_RANDOM_SEED = "0"`), enable the neutralising feature, or vendor a fixed copy
-through `[patch.crates-io]`.
+set the neutralising environment variable for release builds (`[env] CONST_RANDOM_SEED = "0"`
+in `.cargo/config.toml`, `SOURCE_DATE_EPOCH` in the release job, or build with
+`cargo repro build`), enable the neutralising feature, or vendor a fixed copy through
+`[patch.crates-io]`.
 "#,
     heuristic: false,
     uses_graph: true,
@@ -204,7 +217,7 @@ fn notes(
             quoted_list(&entry.mitigating_features)
         ));
     }
-    notes.extend(ignored_env(workspace, entry, package));
+    notes.extend(env_notes(workspace, entry, package));
     if !entry.verified {
         notes.push(format!(
             "this database entry is not fully verified: {}",
@@ -326,19 +339,21 @@ fn env_mitigation(workspace: &Workspace, entry: &Entry, package: &Package) -> Op
         })
 }
 
-/// For variables that are set but that the versions in use ignore: a note saying so.
-fn ignored_env(workspace: &Workspace, entry: &Entry, package: &Package) -> Vec<String> {
+/// When no variable set neutralises the entry: notes on those that are set but ignored by the
+/// versions in use, or set only for development builds.
+fn env_notes(workspace: &Workspace, entry: &Entry, package: &Package) -> Vec<String> {
     if env_mitigation(workspace, entry, package).is_some() {
         return Vec::new();
     }
-    entry
-        .mitigating_env
-        .iter()
-        .filter(|m| !honoured(workspace, m, package))
-        .filter_map(|mitigation| {
-            let places = env_places(workspace, mitigation)?;
+    let mut notes = Vec::new();
+    for mitigation in &entry.mitigating_env {
+        if !honoured(workspace, mitigation, package) {
+            let (Some(places), Some(versions)) =
+                (env_places(workspace, mitigation), &mitigation.versions)
+            else {
+                continue;
+            };
             let crate_name = mitigation.crate_name.as_deref().unwrap_or(&package.name);
-            let versions = mitigation.versions.as_ref()?;
             let in_use: Vec<String> = versions_of(workspace, crate_name, package)
                 .iter()
                 .map(ToString::to_string)
@@ -348,10 +363,45 @@ fn ignored_env(workspace: &Workspace, entry: &Entry, package: &Package) -> Vec<S
             } else {
                 format!("{} ignores it", in_use.join(", "))
             };
-            Some(format!(
-                "{}, but {crate_name} {in_use} (honoured by {versions})",
+            notes.push(format!(
+                "{}, but {crate_name} {in_use} (the versions that read it: {versions})",
                 places.join(", ")
-            ))
+            ));
+        } else if let Some(places) = development_places(workspace, mitigation) {
+            notes.push(format!(
+                "{} only for development builds, which do not make the release",
+                places.join(", ")
+            ));
+        }
+    }
+    notes
+}
+
+/// For a mitigation not in effect for release builds: where development jobs set the variables
+/// release builds lack, when they set all of them.
+fn development_places(workspace: &Workspace, mitigation: &EnvMitigation) -> Option<Vec<String>> {
+    let missing: Vec<&String> = mitigation
+        .vars
+        .iter()
+        .filter(|var| env_var_setting(workspace, var).is_none())
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    missing
+        .into_iter()
+        .map(|var| {
+            workspace.entry_points.iter().find_map(|entry| {
+                let (_, setting) = entry
+                    .env_settings()
+                    .into_iter()
+                    .find(|(job, v)| v.name == *var && !job.role.is_release())?;
+                let line = entry.file.line_of(setting.name_span.start);
+                Some(format!(
+                    "{var} is set in {}",
+                    file_and_line(&entry.file.display_path, Some(line))
+                ))
+            })
         })
         .collect()
 }
