@@ -311,10 +311,44 @@ mod tests {
             ),
             ("rust-embed", "8.7.0", &["rust-embed-file-timestamps"]),
             ("rust-embed-impl", "8.5.0", &["rust-embed-file-timestamps"]),
-            ("vergen", "7.4.1", &["vergen-build-timestamp"]),
-            ("vergen", "9.1.0", &["vergen-build-timestamp"]),
-            ("built", "0.7.3", &["built-build-time"]),
-            ("shadow-rs", "1.2.0", &["shadow-rs-generation-time"]),
+            ("rust-embed-utils", "7.1.0", &["rust-embed-unsorted-files"]),
+            (
+                "rust-embed-impl",
+                "4.5.0",
+                &["rust-embed-impl-unsorted-files"],
+            ),
+            (
+                "vergen",
+                "7.4.1",
+                &[
+                    "vergen-build-timestamp",
+                    "vergen-git-state",
+                    "vergen-sysinfo",
+                ],
+            ),
+            (
+                "vergen",
+                "9.1.0",
+                &["vergen-build-timestamp", "vergen-sysinfo"],
+            ),
+            ("vergen-gix", "1.0.9", &["vergen-git-backends-state"]),
+            ("vergen-gitcl", "10.0.3", &["vergen-git-backends-state"]),
+            (
+                "built",
+                "0.7.3",
+                &["built-build-environment", "built-build-time"],
+            ),
+            (
+                "shadow-rs",
+                "1.2.0",
+                &["shadow-rs-checkout-state", "shadow-rs-generation-time"],
+            ),
+            ("git-testament", "0.2.6", &["git-testament-git-state"]),
+            (
+                "git-testament-derive",
+                "0.2.1",
+                &["git-testament-git-state"],
+            ),
             ("include_dir", "0.6.2", &["include-dir-unsorted"]),
             (
                 "tikv-jemalloc-sys",
@@ -346,6 +380,7 @@ mod tests {
             ("pest_generator", "2.1.2"),
             ("include_dir", "0.7.0"),
             ("rust-embed", "5.9.0"),
+            ("rust-embed-utils", "7.2.0"),
             // The DARCH define of 1.4 and later has no effect; 0.2.1 dropped ARCH=native.
             ("randomx-rs", "0.2.1"),
             ("randomx-rs", "1.4.1"),

@@ -20,17 +20,26 @@ A package that can end up in a release build (registry, git, or a `[patch]` path
 registry crate; dev-only packages are left out) whose name and version match an entry of the
 built-in database: for example `i18n-embed-fl` below 0.10 (pulled in by `age` 0.11),
 `rust-i18n` up to 3.1.2, `pest_generator` up to 2.1.1, `pest_consume_macros`,
-`const-random`, `rust-embed` without deterministic timestamps, `include_dir` below 0.7,
-`tikv-jemalloc-sys`, `openssl-src`, `randomx-rs` below 0.2.1 (later releases pass a
-`DARCH=native` define that RandomX's CMake never reads, so they are not reported), and the
-crates that stamp the build time: `vergen` with its `build` feature, `built` with `chrono`
-and `shadow-rs`. Each finding names the mechanism, the packages that pull the crate in, the
-dependent upgrade that removes it when one is known, the upstream links and the database id.
-Every entry records which published versions were read to establish it.
+`const-random`, `rust-embed` without deterministic timestamps (and `rust-embed-utils` below
+7.2, which lists files in directory order), `include_dir` below 0.7, `tikv-jemalloc-sys`,
+`openssl-src`, `randomx-rs` below 0.2.1 (later releases pass a `DARCH=native` define that
+RandomX's CMake never reads, so they are not reported), the crates that stamp the build time
+(`vergen` with its `build` feature, `built` with `chrono`, `shadow-rs`) and vergen's `si`
+instructions, which record the build host. Each finding names the mechanism, the packages
+that pull the crate in, the dependent upgrade that removes it when one is known, the upstream
+links and the database id. Every entry records which published versions were read to
+establish it.
 
-An entry that needs a feature (vergen's `build`, built's `chrono`) is reported only when the
-resolved graph enables it; without the graph (`cargo metadata` failed) it is a note saying the
-features could not be checked.
+An entry that needs a feature (vergen's `build`, `si` and `git`, built's `chrono`) is reported
+only when the resolved graph enables it; without the graph (`cargo metadata` failed) it is a
+note saying the features could not be checked.
+
+Crates that record the checkout are notes: `git-testament`, vergen's git instructions
+(`vergen` before 9 with `git`, `vergen-gix`, `vergen-git2`, `vergen-gitcl`), `built` (the CI
+platform, `NUM_JOBS`, the commit and dirty state) and `shadow-rs` (branch, tag, dirty files,
+`CARGO_MANIFEST_DIR`). What they record depends on how the release is checked out (a source
+archive without `.git`, a shallow clone without tags, a modified tree), which the tool cannot
+see: a clean clone of the same tag gives the same bytes.
 
 A finding is reported as a note when the risk is already mitigated: the crate is replaced by a
 vendored `[patch.crates-io]` path, a neutralising feature is enabled (rust-embed's
