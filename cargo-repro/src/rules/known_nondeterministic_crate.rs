@@ -162,7 +162,10 @@ fn finding(
     }
     match mitigation(workspace, entry, package) {
         Some(why) => finding.mitigated(why),
-        None => finding,
+        None => match cannot_tell(workspace, entry, package) {
+            Some(why) => finding.uncertain(why),
+            None => finding,
+        },
     }
 }
 
@@ -279,19 +282,22 @@ fn quoted_list(words: &[String]) -> String {
     quoted.join(", ")
 }
 
-/// Why the finding is a note: the risk is already neutralised, or the tool cannot tell whether
-/// it changes the release's bytes.
+/// Why the risk is already neutralised, if it is.
 fn mitigation(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
     vendored_patch(workspace, package)
         .or_else(|| enabled_feature(entry, package))
         .or_else(|| env_mitigation(workspace, entry, package))
-        .or_else(|| features_unknown(workspace, entry, package))
-        .or_else(|| {
-            entry
-                .note_only
-                .as_ref()
-                .map(|why| format!("reported as a note: {why}"))
-        })
+}
+
+/// Why the tool cannot tell whether the release's bytes change, when it cannot: the features the
+/// entry needs are unknown, or what varies depends on the checkout.
+fn cannot_tell(workspace: &Workspace, entry: &Entry, package: &Package) -> Option<String> {
+    features_unknown(workspace, entry, package).or_else(|| {
+        entry
+            .note_only
+            .as_ref()
+            .map(|why| format!("reported as a note: {why}"))
+    })
 }
 
 /// Without the resolved graph, an entry that needs a feature cannot be judged.
