@@ -21,6 +21,11 @@ pub const SYSROOT_PLACEHOLDER: &str = "/rustc-sysroot";
 /// The separator of `CARGO_ENCODED_RUSTFLAGS` (ASCII unit separator).
 const UNIT_SEPARATOR: char = '\u{1f}';
 
+/// Variables the build always sets, whatever the workspace: audits count a release entry point
+/// that runs `cargo repro build` as setting them.
+pub const ALWAYS_SET_VARIABLES: &[&str] =
+    &["SOURCE_DATE_EPOCH", "CARGO_INCREMENTAL", "LC_ALL", "TZ"];
+
 /// Variables of the caller's environment that the build's `CARGO_ENCODED_RUSTFLAGS` overrides.
 const OVERRIDDEN_VARIABLES: &[&str] = &["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS"];
 
@@ -341,6 +346,9 @@ mod tests {
         assert_eq!(env.vars["CARGO_INCREMENTAL"], "0");
         assert_eq!(env.vars["LC_ALL"], "C");
         assert_eq!(env.vars["TZ"], "UTC");
+        for name in ALWAYS_SET_VARIABLES {
+            assert!(env.vars.contains_key(*name), "{name} is always set");
+        }
         assert_eq!(env.warnings.len(), 1);
         assert!(!env.warnings[0].contains("/home"));
     }

@@ -46,6 +46,13 @@ pub struct Entry {
     /// Features of the reported package that neutralise the problem (any one of them).
     #[serde(default)]
     pub mitigating_features: Vec<String>,
+    /// Features without which the problem does not arise: the entry applies to a package only
+    /// when one of them is enabled (for the versions each requirement names).
+    #[serde(default)]
+    pub requires_features: Vec<FeatureRequirement>,
+    /// When set, what varies depends on how the release is built in ways the tool cannot see
+    /// (the checkout's tags, branch and modified files): findings are notes that say this.
+    pub note_only: Option<String>,
     /// Issue and pull-request links.
     pub upstream: Vec<String>,
     /// Dependents whose upgrade removes the problem, or that deserve a word.
@@ -63,6 +70,39 @@ pub struct Entry {
 pub struct EnvMitigation {
     pub vars: Vec<String>,
     /// The versions that honour the variables (all affected versions when absent).
+    pub versions: Option<VersionReq>,
+    /// The crate whose versions `versions` is about, when it is not the reported one (the
+    /// macro or build-time crate that reads the variables); every copy of it in the graph must
+    /// match.
+    #[serde(rename = "crate")]
+    pub crate_name: Option<String>,
+}
+
+impl EnvMitigation {
+    /// True when the variables work for every one of `versions` (those of [`Self::crate_name`],
+    /// or of the reported package): always without a `versions` requirement, never for none.
+    pub fn honoured_by<'v>(&self, versions: impl IntoIterator<Item = &'v Version>) -> bool {
+        let Some(req) = &self.versions else {
+            return true;
+        };
+        let mut any = false;
+        for version in versions {
+            if !req.matches(version) {
+                return false;
+            }
+            any = true;
+        }
+        any
+    }
+}
+
+/// Features of which one must be enabled for the entry to apply.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureRequirement {
+    /// Any one of these.
+    pub features: Vec<String>,
+    /// The versions the requirement holds for (all when absent); other versions need none.
     pub versions: Option<VersionReq>,
 }
 
@@ -120,14 +160,13 @@ impl Entry {
         self.crate_names().any(|n| n == name) && self.affected.matches(version)
     }
 
-    /// The environment mitigations that work for `version`.
-    pub fn env_mitigations_for<'a>(
-        &'a self,
-        version: &'a Version,
-    ) -> impl Iterator<Item = &'a EnvMitigation> {
-        self.mitigating_env
+    /// The features of which one must be enabled at `version` for the entry to apply, when any
+    /// requirement holds for that version.
+    pub fn required_features<'a>(&'a self, version: &'a Version) -> Option<&'a [String]> {
+        self.requires_features
             .iter()
-            .filter(move |m| m.versions.as_ref().is_none_or(|req| req.matches(version)))
+            .find(|r| r.versions.as_ref().is_none_or(|req| req.matches(version)))
+            .map(|r| r.features.as_slice())
     }
 
     /// The dependent upgrade that applies to `dependent` at `version`, if any.
@@ -191,6 +230,23 @@ mod tests {
             }
             for env in &entry.mitigating_env {
                 assert!(!env.vars.is_empty(), "{id}: empty mitigating_env");
+                if let Some(crate_name) = &env.crate_name {
+                    assert!(env.versions.is_some(), "{id}: `crate` without `versions`");
+                    assert!(!crate_name.is_empty(), "{id}: empty mitigating_env crate");
+                }
+            }
+            for requirement in &entry.requires_features {
+                assert!(
+                    !requirement.features.is_empty(),
+                    "{id}: empty requires_features"
+                );
+            }
+            if let Some(why) = &entry.note_only {
+                let first = why.chars().next().unwrap_or('A');
+                assert!(
+                    !first.is_uppercase() && !why.ends_with('.'),
+                    "{id}: note_only is lowercase text without a trailing period"
+                );
             }
             assert_mitigation_names_the_fixes(entry);
             for upgrade in &entry.dependent_upgrades {
@@ -216,35 +272,102 @@ mod tests {
         }
     }
 
+    /// The entry ids matching `name@version`, sorted.
+    fn ids(db: &Database, name: &str, version: &str) -> Vec<String> {
+        let mut ids: Vec<String> = db.matching(name, version).map(|e| e.id.clone()).collect();
+        ids.sort();
+        ids
+    }
+
     #[test]
     fn required_crates_are_covered() {
         let db = database();
-        for (name, version) in [
-            ("i18n-embed-fl", "0.9.4"),
-            ("rust-i18n-macro", "3.1.2"),
-            ("pest_generator", "2.1.1"),
-            ("pest_consume_macros", "1.1.0"),
-            ("const-random", "0.1.18"),
-            ("const-random-macro", "0.1.16"),
-            ("rust-embed", "8.7.0"),
-            ("rust-embed-impl", "8.5.0"),
-            ("vergen", "7.4.1"),
-            ("built", "0.7.3"),
-            ("shadow-rs", "1.2.0"),
-            ("include_dir", "0.6.2"),
+        for (name, version, expected) in [
+            (
+                "i18n-embed-fl",
+                "0.9.4",
+                &["i18n-embed-fl-hashmap-args"][..],
+            ),
+            (
+                "rust-i18n-macro",
+                "3.1.2",
+                &["rust-i18n-hashmap-translations"],
+            ),
+            (
+                "pest_generator",
+                "2.1.1",
+                &["pest-generator-hashmap-builtins"],
+            ),
+            (
+                "pest_consume_macros",
+                "1.1.0",
+                &["pest-consume-macros-hashmap"],
+            ),
+            ("const-random", "0.1.18", &["const-random-compile-time-rng"]),
+            (
+                "const-random-macro",
+                "0.1.16",
+                &["const-random-compile-time-rng"],
+            ),
+            ("rust-embed", "8.7.0", &["rust-embed-file-timestamps"]),
+            ("rust-embed-impl", "8.5.0", &["rust-embed-file-timestamps"]),
+            ("rust-embed-utils", "7.1.0", &["rust-embed-unsorted-files"]),
+            (
+                "rust-embed-impl",
+                "4.5.0",
+                &["rust-embed-impl-unsorted-files"],
+            ),
+            (
+                "vergen",
+                "7.4.1",
+                &[
+                    "vergen-build-timestamp",
+                    "vergen-git-state",
+                    "vergen-sysinfo",
+                ],
+            ),
+            (
+                "vergen",
+                "9.1.0",
+                &["vergen-build-timestamp", "vergen-sysinfo"],
+            ),
+            ("vergen-gix", "1.0.9", &["vergen-git-backends-state"]),
+            ("vergen-gitcl", "10.0.3", &["vergen-git-backends-state"]),
+            (
+                "built",
+                "0.7.3",
+                &["built-build-environment", "built-build-time"],
+            ),
+            (
+                "shadow-rs",
+                "1.2.0",
+                &["shadow-rs-checkout-state", "shadow-rs-generation-time"],
+            ),
+            ("git-testament", "0.2.6", &["git-testament-git-state"]),
+            (
+                "git-testament-derive",
+                "0.2.1",
+                &["git-testament-git-state"],
+            ),
+            ("include_dir", "0.6.2", &["include-dir-unsorted"]),
             (
                 "tikv-jemalloc-sys",
                 "0.6.0+5.3.0-1-ge13ca993e8ccb9ba9847cc330696e02839f328f7",
+                &["jemalloc-host-probing"],
             ),
-            ("jemalloc-sys", "0.5.4+5.3.0-patched"),
-            ("openssl-src", "300.3.1+3.3.1"),
-            ("randomx-rs", "1.6.0"),
+            (
+                "jemalloc-sys",
+                "0.5.4+5.3.0-patched",
+                &["jemalloc-host-probing"],
+            ),
+            (
+                "openssl-src",
+                "300.3.1+3.3.1",
+                &["openssl-src-build-date-paths"],
+            ),
+            ("randomx-rs", "0.2.0", &["randomx-rs-native-flags"]),
         ] {
-            assert_eq!(
-                db.matching(name, version).count(),
-                1,
-                "{name}@{version} should match one entry"
-            );
+            assert_eq!(ids(db, name, version), expected, "{name}@{version}");
         }
     }
 
@@ -255,14 +378,24 @@ mod tests {
             ("i18n-embed-fl", "0.10.0"),
             ("rust-i18n", "3.1.3"),
             ("pest_generator", "2.1.2"),
-            ("vergen", "7.4.2"),
-            ("built", "0.7.4"),
-            ("shadow-rs", "1.2.1"),
             ("include_dir", "0.7.0"),
             ("rust-embed", "5.9.0"),
+            ("rust-embed-utils", "7.2.0"),
+            // The DARCH define of 1.4 and later has no effect; 0.2.1 dropped ARCH=native.
+            ("randomx-rs", "0.2.1"),
+            ("randomx-rs", "1.4.1"),
+            ("randomx-rs", "1.6.0"),
             ("serde", "1.0.0"),
         ] {
             assert_eq!(db.matching(name, version).count(), 0, "{name}@{version}");
+        }
+        // Stamping crates have no fixed release: SOURCE_DATE_EPOCH is the mitigation.
+        for (name, version) in [
+            ("vergen", "7.4.2"),
+            ("built", "0.7.4"),
+            ("shadow-rs", "1.2.1"),
+        ] {
+            assert!(db.matching(name, version).count() > 0, "{name}@{version}");
         }
         // A pre-release is matched as the release it precedes.
         assert_eq!(db.matching("i18n-embed-fl", "0.9.5-rc.1").count(), 1);
@@ -277,13 +410,93 @@ mod tests {
         assert!(entry.dependent_upgrade("other", "0.1.0").is_none());
     }
 
+    /// One entry with every optional field, parsed from text.
+    fn sample() -> Database {
+        parse(
+            r#"
+[[entry]]
+id = "sample"
+crate = "stamp"
+also = ["stamp-macro"]
+affected = "*"
+mechanism = "the build time is stamped"
+mitigation = "set SOURCE_DATE_EPOCH"
+upstream = ["https://example.org/1"]
+note_only = "the tool cannot tell"
+verified = false
+verification = "made up"
+
+[[entry.requires_features]]
+features = ["old-time"]
+versions = "<1.0.0"
+
+[[entry.requires_features]]
+features = ["time", "clock"]
+
+[[entry.mitigating_env]]
+vars = ["SOURCE_DATE_EPOCH"]
+versions = ">=0.5.0"
+crate = "stamp-macro"
+"#,
+        )
+        .expect("sample parses")
+    }
+
     #[test]
     fn env_mitigations_respect_their_versions() {
-        let db = database();
-        let entry = db.matching("rust-embed", "8.7.0").next().expect("entry");
-        let old = Version::new(8, 6, 0);
-        let new = Version::new(8, 7, 0);
-        assert_eq!(entry.env_mitigations_for(&old).count(), 0);
-        assert_eq!(entry.env_mitigations_for(&new).count(), 1);
+        let db = sample();
+        let sde = &db.entries[0].mitigating_env[0];
+        assert_eq!(sde.crate_name.as_deref(), Some("stamp-macro"));
+        assert!(!sde.honoured_by([&Version::new(0, 4, 9)]));
+        assert!(sde.honoured_by([&Version::new(0, 5, 0)]));
+        // Every copy of the crate must honour them, and some copy must be there.
+        assert!(!sde.honoured_by([&Version::new(0, 6, 0), &Version::new(0, 4, 0)]));
+        assert!(!sde.honoured_by([]));
+        let unversioned = EnvMitigation {
+            vars: vec!["X".into()],
+            versions: None,
+            crate_name: None,
+        };
+        assert!(unversioned.honoured_by([]));
+    }
+
+    #[test]
+    fn feature_requirements_hold_for_their_versions() {
+        let db = sample();
+        let entry = &db.entries[0];
+        assert_eq!(
+            entry.required_features(&Version::new(0, 9, 0)),
+            Some(&["old-time".to_string()][..])
+        );
+        assert_eq!(
+            entry.required_features(&Version::new(1, 2, 0)),
+            Some(&["time".to_string(), "clock".to_string()][..])
+        );
+        assert_eq!(entry.note_only.as_deref(), Some("the tool cannot tell"));
+        let none = parse(
+            r#"
+[[entry]]
+id = "plain"
+crate = "plain"
+affected = "*"
+mechanism = "m"
+mitigation = "m"
+upstream = ["https://example.org/1"]
+verified = false
+verification = "v"
+"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            none.entries[0].required_features(&Version::new(1, 0, 0)),
+            None
+        );
+        assert!(none.entries[0].note_only.is_none());
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let text = "[[entry]]\nid = \"x\"\ncrate = \"x\"\naffected = \"*\"\nmechanism = \"m\"\nmitigation = \"m\"\nupstream = []\nverified = false\nverification = \"v\"\nrequires_feature = []\n";
+        assert!(parse(text).is_err());
     }
 }

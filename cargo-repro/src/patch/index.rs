@@ -3,17 +3,22 @@
 //! Three places are read, following cargo's source replacement for `crates-io`:
 //! - a directory source (`[source.X] directory = "…"`): each `<name>-<version>/Cargo.toml`;
 //! - a local registry (`[source.X] local-registry = "…"`): `index/` files of JSON lines;
-//! - otherwise cargo's index cache `$CARGO_HOME/registry/index/<host>-<hash>/cache/…/<name>`
-//!   (crates.io's, or the replacing registry's host): a binary header, then NUL-separated
-//!   version strings and JSON lines.
+//! - otherwise cargo's index cache, `$CARGO_HOME/registry/index/<dir>/.cache/…/<name>`, of the
+//!   replacing registry (`registry = "URL"`) or of crates.io's sparse and git indices.
 //!
-//! Only the crates asked for are read, so loading stays cheap.
+//! The cache directory's name and the cache entries' format are cargo's, and both are read
+//! through `tame-index`, which follows cargo (the directory hash changed in cargo 1.85, so both
+//! names are tried). Only the crates asked for are read, so loading stays cheap. Every file is
+//! untrusted: only regular files (no symlinks) of bounded size are read, names that are not
+//! crate names are never turned into paths, and pieces that do not parse are skipped.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::semver::{Version, VersionReq};
-use serde::Deserialize;
+use tame_index::krate::DependencyKind;
+use tame_index::{IndexVersion, KrateName};
 
 use crate::workspace::lockfile::{LockedPackage, Lockfile};
 use crate::workspace::{TomlFile, display_path_with_home, read_dir_sorted};
@@ -62,12 +67,22 @@ pub struct LocalIndex {
     pub crates: BTreeMap<String, Vec<Release>>,
 }
 
+/// The largest index file read: crates.io's biggest index files are a few MiB.
+const MAX_INDEX_FILE_BYTES: u64 = 32 << 20;
+/// The largest `Cargo.toml` read from a directory source.
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+/// crates.io's sparse index, as cargo names it.
+const CRATES_IO_SPARSE: &str = tame_index::CRATES_IO_HTTP_INDEX;
+/// crates.io's git index, as cargo names it.
+const CRATES_IO_GIT: &str = tame_index::CRATES_IO_INDEX;
+
 /// Where cargo would look for crates.io data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Place {
     Directory(PathBuf),
     LocalRegistry(PathBuf),
-    /// `$CARGO_HOME/registry/index/<dir>/cache` directories.
+    /// `$CARGO_HOME/registry/index/<dir>/.cache` directories that exist.
     Caches(Vec<PathBuf>),
 }
 
@@ -86,7 +101,11 @@ impl LocalIndex {
             Place::Directory(dir) | Place::LocalRegistry(dir) => {
                 display_path_with_home(root, cargo_home, dir)
             }
-            Place::Caches(_) => "$CARGO_HOME/registry/index".to_string(),
+            Place::Caches(dirs) => dirs
+                .iter()
+                .map(|dir| display_path_with_home(root, cargo_home, dir))
+                .collect::<Vec<_>>()
+                .join(", "),
         };
         let mut crates = BTreeMap::new();
         let mut names = names.to_vec();
@@ -96,15 +115,13 @@ impl LocalIndex {
             let mut releases: BTreeMap<Version, Release> = BTreeMap::new();
             let found = match &place {
                 Place::Directory(dir) => read_directory_source(dir, &name),
-                Place::LocalRegistry(dir) => {
-                    std::fs::read(dir.join("index").join(index_path(&name)))
-                        .map(|bytes| json_releases(&bytes, &name))
-                        .unwrap_or_default()
-                }
+                Place::LocalRegistry(dir) => index_file(&dir.join("index"), &name)
+                    .map(|bytes| json_lines_releases(&bytes, &name))
+                    .unwrap_or_default(),
                 Place::Caches(dirs) => dirs
                     .iter()
-                    .filter_map(|dir| std::fs::read(dir.join(index_path(&name))).ok())
-                    .flat_map(|bytes| json_releases(&bytes, &name))
+                    .filter_map(|dir| index_file(dir, &name))
+                    .flat_map(|bytes| cache_releases(&bytes, &name))
                     .collect(),
             };
             for release in found {
@@ -148,7 +165,7 @@ pub fn lock_dependents<'a>(
 /// Follows `[source.crates-io] replace-with` through the cargo configs (nearest first).
 fn find_place(cargo_home: &Path, cargo_configs: &[TomlFile]) -> Option<Place> {
     let mut current = "crates-io".to_string();
-    let mut registry_host = None;
+    let mut registry_url = None;
     for _ in 0..8 {
         let Some((config, table)) = cargo_configs.iter().find_map(|config| {
             let table = config.get(&["source", &current])?.as_table_like()?;
@@ -169,104 +186,115 @@ fn find_place(cargo_home: &Path, cargo_configs: &[TomlFile]) -> Option<Place> {
             return Some(Place::LocalRegistry(base.join(dir)));
         }
         if let Some(url) = table.get("registry").and_then(|d| d.as_str()) {
-            registry_host = Some(host_of(url));
+            registry_url = Some(url.to_string());
         }
         break;
     }
-    // Cargo names a registry's index directory `<host>-<hash>`.
-    let prefixes = match registry_host {
-        Some(host) => vec![format!("{host}-")],
-        None => vec!["index.crates.io-".to_string(), "github.com-".to_string()],
+    let urls = match registry_url {
+        Some(url) => vec![url],
+        None => vec![CRATES_IO_SPARSE.to_string(), CRATES_IO_GIT.to_string()],
     };
-    let caches: Vec<PathBuf> = read_dir_sorted(&cargo_home.join("registry").join("index"))
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|dir| {
-            let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            prefixes
-                .iter()
-                .any(|prefix| name.starts_with(prefix.as_str()))
-        })
-        .map(|dir| dir.join("cache"))
-        .filter(|dir| dir.is_dir())
+    let index_root = cargo_home.join("registry").join("index");
+    let caches: Vec<PathBuf> = urls
+        .iter()
+        .flat_map(|url| cache_dir_names(url))
+        .map(|name| index_root.join(name).join(".cache"))
+        .filter(|dir| is_real_dir(dir))
         .collect();
     (!caches.is_empty()).then_some(Place::Caches(caches))
 }
 
-/// The host of a registry URL (`sparse+https://host/…` gives `host`).
-fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    rest.split(['/', ':'])
-        .next()
-        .unwrap_or_default()
-        .to_string()
+/// The names cargo gives the index directory of a registry URL: the one of cargo 1.85 and
+/// later first, then the one of earlier releases (when it differs).
+fn cache_dir_names(url: &str) -> Vec<String> {
+    let mut names: Vec<String> = [true, false]
+        .into_iter()
+        .filter_map(|stable| tame_index::utils::url_to_local_dir(url, stable).ok())
+        .map(|dir| dir.dir_name)
+        .collect();
+    names.dedup();
+    names
 }
 
-/// The path of a crate's file in an index: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd…` (lowercase).
-pub fn index_path(name: &str) -> PathBuf {
-    let name = name.to_ascii_lowercase();
-    match name.len() {
-        0..=2 => PathBuf::from(name.len().to_string()).join(&name),
-        3 => PathBuf::from("3").join(&name[..1]).join(&name),
-        _ => PathBuf::from(&name[..2]).join(&name[2..4]).join(&name),
+/// True for a directory that is not a symlink.
+fn is_real_dir(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// The bytes of `name`'s file in an index laid out as cargo's (`se/rd/serde`, lowercase), when
+/// `name` is a crate name and the file is a regular one of bounded size.
+fn index_file(index: &Path, name: &str) -> Option<Vec<u8>> {
+    let name = KrateName::cargo(name).ok()?;
+    read_bounded(&index.join(name.relative_path(None)), MAX_INDEX_FILE_BYTES)
+}
+
+/// A regular file (not a symlink) of at most `limit` bytes, read whole.
+fn read_bounded(path: &Path, limit: u64) -> Option<Vec<u8>> {
+    let metadata = std::fs::symlink_metadata(path).ok()?;
+    if !metadata.is_file() || metadata.len() > limit {
+        return None;
     }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    // The file may have grown since its metadata was read.
+    (bytes.len() as u64 <= limit).then_some(bytes)
 }
 
-#[derive(Deserialize)]
-struct JsonRelease {
-    name: String,
-    vers: String,
-    #[serde(default)]
-    deps: Vec<JsonDep>,
-    #[serde(default)]
-    yanked: bool,
+/// The releases in a cache entry cargo wrote (a header tame-index checks, then pairs of a
+/// version and its JSON, NUL-separated); an entry cargo would not read gives none.
+fn cache_releases(bytes: &[u8], name: &str) -> Vec<Release> {
+    let Ok(entry) = tame_index::index::cache::ValidCacheEntry::read(bytes) else {
+        return Vec::new();
+    };
+    let mut pieces = tame_index::utils::split(entry.version_entries, 0);
+    let mut releases = Vec::new();
+    while pieces.next().is_some() {
+        let Some(json) = pieces.next() else {
+            break;
+        };
+        releases.extend(release(json, name));
+    }
+    releases
 }
 
-#[derive(Deserialize)]
-struct JsonDep {
-    name: String,
-    req: String,
-    #[serde(default)]
-    kind: Option<String>,
-    #[serde(default)]
-    optional: bool,
-    #[serde(default)]
-    package: Option<String>,
+/// The releases in an index file of JSON lines (a local registry's `index/`).
+fn json_lines_releases(bytes: &[u8], name: &str) -> Vec<Release> {
+    tame_index::utils::split(bytes, b'\n')
+        .filter_map(|line| release(line, name))
+        .collect()
 }
 
-/// The releases in an index file: JSON lines (local registry) or cargo's cache format (a binary
-/// header, then NUL-separated version strings and JSON objects). Unparsable pieces are skipped.
-fn json_releases(bytes: &[u8], name: &str) -> Vec<Release> {
-    bytes
-        .split(|&b| b == 0 || b == b'\n')
-        .filter(|piece| piece.first() == Some(&b'{'))
-        .filter_map(|piece| serde_json::from_slice::<JsonRelease>(piece).ok())
-        .filter(|r| r.name.eq_ignore_ascii_case(name))
-        .filter_map(|r| {
-            let version = Version::parse(&r.vers).ok()?;
-            let deps = r
-                .deps
-                .into_iter()
-                .filter_map(|d| {
-                    Some(IndexDep {
-                        package: d.package.unwrap_or(d.name),
-                        req: VersionReq::parse(&d.req).ok()?,
-                        kind: match d.kind.as_deref() {
-                            Some("dev") => DepKind::Dev,
-                            Some("build") => DepKind::Build,
-                            _ => DepKind::Normal,
-                        },
-                        optional: d.optional,
-                    })
-                })
-                .collect();
-            Some(Release {
-                version,
-                yanked: r.yanked,
-                deps,
+/// One release from its index JSON, when it is `name`'s and parses.
+fn release(json: &[u8], name: &str) -> Option<Release> {
+    let version: IndexVersion = serde_json::from_slice(json).ok()?;
+    if !version.name.eq_ignore_ascii_case(name) {
+        return None;
+    }
+    let deps = version
+        .dependencies()
+        .iter()
+        .filter_map(|dep| {
+            Some(IndexDep {
+                package: dep.crate_name().to_string(),
+                req: VersionReq::parse(&dep.req).ok()?,
+                kind: match dep.kind {
+                    DependencyKind::Dev => DepKind::Dev,
+                    DependencyKind::Build => DepKind::Build,
+                    DependencyKind::Normal => DepKind::Normal,
+                },
+                optional: dep.optional,
             })
         })
-        .collect()
+        .collect();
+    Some(Release {
+        version: Version::parse(&version.version).ok()?,
+        yanked: version.yanked,
+        deps,
+    })
 }
 
 /// The releases of `name` in a directory source: `<name>-<version>/` (or `<name>/`) folders.
@@ -285,8 +313,8 @@ fn read_directory_source(dir: &Path, name: &str) -> Vec<Release> {
                     .is_some_and(|rest| rest.starts_with('-'))
         })
         .filter_map(|entry| {
-            let text = std::fs::read_to_string(entry.join("Cargo.toml")).ok()?;
-            manifest_release(&text, name)
+            let bytes = read_bounded(&entry.join("Cargo.toml"), MAX_MANIFEST_BYTES)?;
+            manifest_release(std::str::from_utf8(&bytes).ok()?, name)
         })
         .collect()
 }
@@ -353,50 +381,66 @@ mod tests {
     use super::*;
 
     #[test]
-    fn registry_hosts() {
+    fn cache_directories_are_named_as_cargo_names_them() {
+        // cargo 1.85 and later, then earlier releases (as `$CARGO_HOME/registry/index` shows).
         assert_eq!(
-            host_of("sparse+https://index.crates.io/"),
-            "index.crates.io"
+            cache_dir_names(CRATES_IO_SPARSE),
+            [
+                "index.crates.io-1949cf8c6b5b557f",
+                "index.crates.io-6f17d22bba15001f"
+            ]
         );
-        assert_eq!(
-            host_of("https://github.com/rust-lang/crates.io-index"),
-            "github.com"
+        assert!(
+            cache_dir_names(CRATES_IO_GIT).contains(&"github.com-1ecc6299db9ec823".to_string())
         );
-        assert_eq!(
-            host_of("sparse+https://mirror.example:8080/x/"),
-            "mirror.example"
-        );
+        let mirror = cache_dir_names("sparse+https://mirror.example:8080/x/");
+        assert!(mirror.iter().all(|n| n.starts_with("mirror.example-")));
+        assert!(cache_dir_names("not a url").is_empty());
     }
 
     #[test]
-    fn index_paths_follow_cargo() {
-        assert_eq!(index_path("a"), Path::new("1/a"));
-        assert_eq!(index_path("ab"), Path::new("2/ab"));
-        assert_eq!(index_path("Age"), Path::new("3/a/age"));
-        assert_eq!(index_path("serde"), Path::new("se/rd/serde"));
+    fn index_paths_follow_cargo_and_refuse_other_names() {
+        let root = Path::new("/i");
+        let path = |name: &str| {
+            KrateName::cargo(name)
+                .ok()
+                .map(|n| root.join(n.relative_path(None)))
+        };
+        assert_eq!(path("a"), Some(root.join("1/a")));
+        assert_eq!(path("ab"), Some(root.join("2/ab")));
+        assert_eq!(path("Age"), Some(root.join("3/a/age")));
+        assert_eq!(path("serde"), Some(root.join("se/rd/serde")));
+        for bad in ["", "../etc", "a/b", "x\0y", "caf\u{e9}"] {
+            assert_eq!(path(bad), None, "{bad:?}");
+            assert_eq!(index_file(root, bad), None);
+        }
     }
 
-    #[test]
-    fn cache_files_are_parsed() {
-        // cache version 3, index format version 2, the etag, then version/JSON pairs.
+    /// A cache entry as cargo writes it: cache version 3, index format version 2, the
+    /// revision, then version/JSON pairs.
+    fn cache_entry(revision: &str, versions: &[(&str, &str)]) -> Vec<u8> {
         let mut bytes = vec![3u8, 2, 0, 0, 0];
-        bytes.extend_from_slice(b"etag: \"abc\"\0");
-        for (vers, json) in [
-            (
-                "0.11.1",
-                r#"{"name":"age","vers":"0.11.1","deps":[{"name":"i18n-embed-fl","req":"^0.9","features":[],"optional":false,"default_features":true,"target":null,"kind":"normal"}],"cksum":"00","features":{},"yanked":false}"#,
-            ),
-            (
-                "0.12.0",
-                r#"{"name":"age","vers":"0.12.0","deps":[{"name":"fl","package":"i18n-embed-fl","req":"^0.10","features":[],"optional":false,"default_features":true,"target":null,"kind":null},{"name":"x","req":"^1","kind":"dev"}],"cksum":"00","features":{},"yanked":true}"#,
-            ),
-        ] {
+        bytes.extend_from_slice(revision.as_bytes());
+        bytes.push(0);
+        for (vers, json) in versions {
             bytes.extend_from_slice(vers.as_bytes());
             bytes.push(0);
             bytes.extend_from_slice(json.as_bytes());
             bytes.push(0);
         }
-        let releases = json_releases(&bytes, "age");
+        bytes
+    }
+
+    const AGE_0_11_1: &str = r#"{"name":"age","vers":"0.11.1","deps":[{"name":"i18n-embed-fl","req":"^0.9","features":[],"optional":false,"default_features":true,"target":null,"kind":"normal"}],"cksum":"0000000000000000000000000000000000000000000000000000000000000000","features":{},"yanked":false}"#;
+    const AGE_0_12_0: &str = r#"{"name":"age","vers":"0.12.0","deps":[{"name":"fl","package":"i18n-embed-fl","req":"^0.10","features":[],"optional":false,"default_features":true,"target":null,"kind":"normal"},{"name":"x","req":"^1","features":[],"optional":false,"default_features":true,"target":null,"kind":"dev"}],"cksum":"0000000000000000000000000000000000000000000000000000000000000000","features":{},"yanked":true}"#;
+
+    #[test]
+    fn cache_files_are_parsed() {
+        let bytes = cache_entry(
+            "etag: \"abc\"",
+            &[("0.11.1", AGE_0_11_1), ("0.12.0", AGE_0_12_0)],
+        );
+        let releases = cache_releases(&bytes, "age");
         assert_eq!(releases.len(), 2);
         assert_eq!(releases[0].version, Version::new(0, 11, 1));
         let newer = &releases[1];
@@ -405,6 +449,67 @@ mod tests {
         assert_eq!(reqs.len(), 1);
         assert!(reqs[0].req.matches(&Version::new(0, 10, 0)));
         assert_eq!(newer.requirements_on("x").count(), 0);
+        // Another crate's entries, or a bad one, are skipped; the rest is kept.
+        let mixed = cache_entry(
+            "last-modified: Wed, 02 Dec 2026 01:49:38 GMT",
+            &[
+                ("0.11.1", AGE_0_11_1),
+                ("1.0.0", "{not json"),
+                ("0.1.0", r#"{"name":"other"}"#),
+            ],
+        );
+        assert_eq!(cache_releases(&mixed, "age").len(), 1);
+    }
+
+    #[test]
+    fn entries_cargo_would_not_read_give_nothing_and_never_panic() {
+        let good = cache_entry("etag: \"abc\"", &[("0.11.1", AGE_0_11_1)]);
+        // An older cache version, a newer one, an unknown revision, and every truncation.
+        let mut old = good.clone();
+        old[0] = 2;
+        let mut newer = good.clone();
+        newer[0] = 4;
+        assert!(cache_releases(&old, "age").is_empty());
+        assert!(cache_releases(&newer, "age").is_empty());
+        assert!(cache_releases(&cache_entry("bogus", &[("0.11.1", AGE_0_11_1)]), "age").is_empty());
+        for end in 0..good.len() {
+            let _ = cache_releases(&good[..end], "age");
+            let _ = json_lines_releases(&good[..end], "age");
+        }
+        // Deep nesting is refused by the JSON parser, not by the stack.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(json_lines_releases(deep.as_bytes(), "age").is_empty());
+    }
+
+    #[test]
+    fn json_lines_are_parsed() {
+        let text = format!("{AGE_0_11_1}\n\n{AGE_0_12_0}\n");
+        let releases = json_lines_releases(text.as_bytes(), "age");
+        assert_eq!(releases.len(), 2);
+    }
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        let dir = std::env::temp_dir().join(format!("cargo-repro-index-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("f");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_bounded(&file, 5).as_deref(), Some(&b"12345"[..]));
+        assert_eq!(read_bounded(&file, 4), None);
+        assert_eq!(read_bounded(&dir, 1 << 20), None);
+        assert_eq!(read_bounded(&dir.join("missing"), 1 << 20), None);
+        #[cfg(unix)]
+        {
+            let link = dir.join("link");
+            std::os::unix::fs::symlink(&file, &link).unwrap();
+            assert_eq!(read_bounded(&link, 1 << 20), None);
+            let linked_dir = dir.join("linked-dir");
+            std::os::unix::fs::symlink(&dir, &linked_dir).unwrap();
+            assert!(!is_real_dir(&linked_dir));
+        }
+        assert!(is_real_dir(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

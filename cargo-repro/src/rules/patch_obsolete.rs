@@ -30,10 +30,12 @@ A vendored `[patch.crates-io]` crate whose fix is available upstream, when eithe
 
 The release that contains the fix is the `fixed` version of the known-crates database entries
 listed in the ledger's `resolves` (or, without `resolves`, the entries matching the crate).
-What the dependents require is read from the registry index cargo has locally (a directory
-source or local registry replacing crates.io, or cargo's index cache in `$CARGO_HOME`); the
-network is never used. When the local index has no data for a dependent, nothing is reported
-for that patch; when there is no local index at all, one note says so.
+What the dependents require is read from the registry index cargo has locally: a directory
+source or local registry replacing crates.io, or else the index cache cargo keeps for the
+registry it uses (`$CARGO_HOME/registry/index/<registry>/.cache`, for crates.io's sparse or git
+index or the registry replacing it), which any cargo command that resolves dependencies fills.
+The network is never used. When the local index has no data for a dependent, nothing is
+reported for that patch; when there is no local index at all, one note says so.
 
 ### Why it breaks reproducibility
 Every vendored patch is a second copy of upstream code that must be kept, reviewed and hashed.
@@ -83,8 +85,8 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
             )
             .mitigated(
                 "no local copy of the crates.io index was found (no directory source or local \
-                 registry replacing crates.io, and no index cache in $CARGO_HOME/registry/index); \
-                 the network is never used",
+                 registry replacing crates.io, and no index cache in \
+                 $CARGO_HOME/registry/index/*/.cache); the network is never used",
             )
             .help("run any cargo command that reads the index once (for example `cargo update --dry-run`)"),
         );

@@ -3,10 +3,16 @@
 //! For each `fail*` fixture, the rule must report at least one finding, and its human and JSON
 //! output (with `--only <rule-id>`) must match `check.human` and `check.json` in the fixture
 //! (bless with `SNAPSHOTS=overwrite`). For each `pass*` fixture, the rule must report nothing.
+//!
+//! Every fixture runs with an empty `CARGO_HOME` of its own, so that nothing this machine's cargo
+//! has cached or configured (registry index caches, downloaded crates, `config.toml`) changes
+//! the result: fixtures bring their crates as directory sources.
 
 use std::path::Path;
 
-use crate::support::{assert_snapshot, check, fixtures, json, rules_found, stderr, stdout};
+use crate::support::{
+    assert_snapshot, check_with_env, fixtures, json, outside_dir, rules_found, stderr, stdout,
+};
 
 #[test]
 fn every_rule_has_fixtures() {
@@ -34,6 +40,10 @@ fn every_rule_has_fixtures() {
 #[test]
 fn rule_fixtures() {
     let root = fixtures().join("rules");
+    let cargo_home = outside_dir("rules-cargo-home");
+    let home = cargo_home.to_str().unwrap();
+    let env = [("CARGO_HOME", home)];
+    let check = |case: &Path, args: &[&str]| check_with_env(case, args, &env);
     let mut checked = 0;
     let mut rule_dirs: Vec<_> = std::fs::read_dir(&root)
         .unwrap()

@@ -10,6 +10,11 @@ pub(crate) fn fixtures() -> PathBuf {
 
 /// Runs `cargo-repro repro ARGS` in `dir`, with colour off and a stable environment.
 pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
+    run_in_with_env(dir, args, &[])
+}
+
+/// [`run_in`] with extra environment variables.
+pub(crate) fn run_in_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
         .arg("repro")
         .args(args)
@@ -17,16 +22,22 @@ pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("NO_COLOR")
         .env_remove("RUSTFLAGS")
+        .envs(env.iter().copied())
         .output()
         .expect("cargo-repro runs")
 }
 
 /// Runs `check` on the workspace at `dir` with extra arguments.
 pub(crate) fn check(dir: &Path, args: &[&str]) -> Output {
+    check_with_env(dir, args, &[])
+}
+
+/// Runs `check` on the workspace at `dir` with extra arguments and environment variables.
+pub(crate) fn check_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let manifest = dir.join("Cargo.toml");
     let mut all = vec!["check", "--manifest-path", manifest.to_str().unwrap()];
     all.extend_from_slice(args);
-    run_in(dir, &all)
+    run_in_with_env(dir, &all, env)
 }
 
 /// Stdout as text.
