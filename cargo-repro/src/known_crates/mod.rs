@@ -53,6 +53,11 @@ pub struct Entry {
     /// When set, what varies depends on how the release is built in ways the tool cannot see
     /// (the checkout's tags, branch and modified files): findings are notes that say this.
     pub note_only: Option<String>,
+    /// Macros of the crate whose expansion is the problem: the entry applies only where a
+    /// dependent invokes one of them in code the release compiles (`cfg` evaluated for the
+    /// dependent's features).
+    #[serde(default)]
+    pub macros: Vec<String>,
     /// Issue and pull-request links.
     pub upstream: Vec<String>,
     /// Dependents whose upgrade removes the problem, or that deserve a word.

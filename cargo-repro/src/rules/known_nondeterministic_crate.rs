@@ -41,6 +41,12 @@ platform, `NUM_JOBS`, the commit and dirty state) and `shadow-rs` (branch, tag, 
 archive without `.git`, a shallow clone without tags, a modified tree), which the tool cannot
 see: a clean clone of the same tag gives the same bytes.
 
+A macro crate is judged by its call sites: `const-random` changes the bytes only where a
+dependent's compiled code calls `const_random!`, so each dependent's library is read with `cfg`
+evaluated for its enabled features (dlv-list 0.5 calls it only under
+`cfg(not(feature = "std"))`; ahash only with `compile-time-rng`). When no call is compiled,
+the finding is a note saying so; otherwise it names the calls.
+
 A finding is reported as a note when the risk is already mitigated: the crate is replaced by a
 vendored `[patch.crates-io]` path, a neutralising feature is enabled (rust-embed's
 `deterministic-timestamps`), or the neutralising environment variables are set for release
@@ -230,6 +236,7 @@ fn notes(
         ));
     }
     notes.extend(env_notes(workspace, entry, package));
+    notes.extend(macro_call_notes(workspace, entry));
     if !entry.verified {
         notes.push(format!(
             "this database entry is not fully verified: {}",
@@ -287,6 +294,51 @@ fn mitigation(workspace: &Workspace, entry: &Entry, package: &Package) -> Option
     vendored_patch(workspace, package)
         .or_else(|| enabled_feature(entry, package))
         .or_else(|| env_mitigation(workspace, entry, package))
+        .or_else(|| no_macro_call(workspace, entry))
+}
+
+/// For a macro crate: that no dependent calls its macros in the code the release compiles.
+fn no_macro_call(workspace: &Workspace, entry: &Entry) -> Option<String> {
+    let calls = workspace.macro_calls.get(&entry.id)?;
+    if calls.is_empty() || calls.iter().any(|(_, found)| !found.is_empty()) {
+        return None;
+    }
+    let names: Vec<String> = calls
+        .iter()
+        .map(|(index, _)| workspace.graph.packages[*index].id())
+        .collect();
+    Some(format!(
+        "mitigated: no dependent calls {} in the code the release compiles ({} read with `cfg` \
+         evaluated for its enabled features)",
+        macro_list(&entry.macros),
+        names.join(", ")
+    ))
+}
+
+/// For a macro crate: where dependents call its macros.
+fn macro_call_notes(workspace: &Workspace, entry: &Entry) -> Vec<String> {
+    let Some(calls) = workspace.macro_calls.get(&entry.id) else {
+        return Vec::new();
+    };
+    calls
+        .iter()
+        .filter_map(|(index, found)| {
+            let first = found.first()?;
+            Some(format!(
+                "{} calls {} at {} ({} call{} in the code the release compiles)",
+                workspace.graph.packages[*index].id(),
+                macro_list(&entry.macros),
+                file_and_line(&first.path, first.line),
+                found.len(),
+                if found.len() == 1 { "" } else { "s" }
+            ))
+        })
+        .collect()
+}
+
+fn macro_list(macros: &[String]) -> String {
+    let quoted: Vec<String> = macros.iter().map(|m| format!("`{m}!`")).collect();
+    quoted.join(", ")
 }
 
 /// Why the tool cannot tell whether the release's bytes change, when it cannot: the features the

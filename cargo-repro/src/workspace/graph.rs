@@ -45,6 +45,8 @@ pub struct Package {
     pub build_script: Option<PathBuf>,
     /// The library's main source file, when the package is a proc-macro.
     pub proc_macro_lib: Option<PathBuf>,
+    /// The library's main source file, when the package has a library (proc-macro or not).
+    pub lib: Option<PathBuf>,
     /// Indices of the packages that depend on this one (dev-only edges left out).
     pub dependents: Vec<usize>,
     /// Features the release builds enable (empty when unknown).
@@ -113,7 +115,7 @@ impl Graph {
             .map_err(|e| anyhow::anyhow!("cannot read the output of cargo metadata: {e}"))?;
         let resolution = release_resolution(&graph, builds, triples);
         let features = match &resolution {
-            Some(built) => built.clone(),
+            Some((built, _)) => built.clone(),
             None => resolved_features(json),
         };
         let release_set = graph
@@ -134,15 +136,20 @@ impl Graph {
             let build_script = meta
                 .build_target(&BuildTargetId::BuildScript)
                 .map(|t| PathBuf::from(t.path().as_std_path()));
+            let lib = meta
+                .build_target(&BuildTargetId::Library)
+                .map(|t| PathBuf::from(t.path().as_std_path()));
             let proc_macro_lib = meta
                 .build_target(&BuildTargetId::Library)
                 .filter(|t| matches!(t.kind(), BuildTargetKind::ProcMacro))
                 .map(|t| PathBuf::from(t.path().as_std_path()));
             let id = format!("{}@{}", meta.name(), meta.version());
-            for link in meta.reverse_direct_links() {
-                if !link.dev_only() {
-                    let from = link.from();
-                    edges.push((format!("{}@{}", from.name(), from.version()), id.clone()));
+            if resolution.is_none() {
+                for link in meta.reverse_direct_links() {
+                    if !link.dev_only() {
+                        let from = link.from();
+                        edges.push((format!("{}@{}", from.name(), from.version()), id.clone()));
+                    }
                 }
             }
             packages.push(Package {
@@ -152,13 +159,17 @@ impl Graph {
                 manifest_dir,
                 build_script,
                 proc_macro_lib,
+                lib,
                 dependents: Vec::new(),
                 features: features.get(meta.id().repr()).cloned().unwrap_or_default(),
                 dev_only: match &resolution {
-                    Some(built) => !built.contains_key(meta.id().repr()),
+                    Some((built, _)) => !built.contains_key(meta.id().repr()),
                     None => !release_set.contains(meta.id()).unwrap_or(false),
                 },
             });
+        }
+        if let Some((_, links)) = resolution {
+            edges.extend(links);
         }
         Ok(Graph::finish(packages, edges, true))
     }
@@ -176,6 +187,7 @@ impl Graph {
                     source: Source::Workspace,
                     manifest_dir: Some(dir.clone()),
                     build_script,
+                    lib: library(dir, proc_macro_lib.as_ref()),
                     proc_macro_lib,
                     dependents: Vec::new(),
                     features: BTreeSet::new(),
@@ -232,6 +244,9 @@ impl Graph {
                     edges.push((id.clone(), format!("{name}@{version}")));
                 }
             }
+            let lib = manifest_dir
+                .as_deref()
+                .and_then(|dir| library(dir, proc_macro_lib.as_ref()));
             packages.push(Package {
                 name: locked.name.clone(),
                 version: locked.version.clone(),
@@ -239,6 +254,7 @@ impl Graph {
                 manifest_dir,
                 build_script,
                 proc_macro_lib,
+                lib,
                 dependents: Vec::new(),
                 features: BTreeSet::new(),
                 dev_only: false,
@@ -254,6 +270,13 @@ fn registry_source_dirs(cargo_home: &Path) -> Vec<PathBuf> {
 }
 
 /// Reads a package manifest just enough to find its build script and proc-macro library.
+/// The library root of a package without metadata: the proc-macro's, else `src/lib.rs`.
+fn library(dir: &Path, proc_macro: Option<&PathBuf>) -> Option<PathBuf> {
+    proc_macro
+        .cloned()
+        .or_else(|| Some(dir.join("src/lib.rs")).filter(|p| p.is_file()))
+}
+
 fn build_time_targets(dir: &Path) -> (Option<PathBuf>, Option<PathBuf>) {
     let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
         return (None, None);
@@ -291,13 +314,18 @@ struct ResolveNodes {
     nodes: Vec<ResolveNode>,
 }
 
-/// The packages the builds compile, with their features, by package id; `None` when guppy
+/// What the builds compile: the packages with their features (by package id) and the
+/// dependency edges cargo follows (`name@version` pairs, dependent first); `None` when guppy
 /// cannot resolve them (an unknown triple or package name).
+#[allow(clippy::type_complexity)]
 fn release_resolution(
     graph: &PackageGraph,
     builds: &[Selection],
     triples: &[String],
-) -> Option<BTreeMap<String, BTreeSet<String>>> {
+) -> Option<(
+    BTreeMap<String, BTreeSet<String>>,
+    BTreeSet<(String, String)>,
+)> {
     use guppy::graph::DependencyDirection;
     use guppy::graph::cargo::{CargoOptions, CargoResolverVersion};
     use guppy::graph::feature::{StandardFeatures, named_feature_filter};
@@ -320,6 +348,7 @@ fn release_resolution(
         .set_target_platform(spec.clone())
         .set_host_platform(spec);
     let mut built: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut edges = BTreeSet::new();
     let default = [Selection::default()];
     let builds = if builds.is_empty() {
         &default[..]
@@ -356,6 +385,37 @@ fn release_resolution(
             .to_feature_query(named_feature_filter(base, named.iter().copied()))
             .resolve_with_fn(|_, _| false);
         let set = initials.into_cargo_set(&options).ok()?;
+        // The links out of the initial packages are not among the cargo set's links: those
+        // to the direct dependencies it builds are.
+        for initial in set
+            .initials()
+            .packages_with_features(DependencyDirection::Forward)
+        {
+            let from = initial.package();
+            for link in from.direct_links() {
+                let to = link.to();
+                let built_direct = set.target_direct_deps().contains(to.id()).unwrap_or(false)
+                    || set.host_direct_deps().contains(to.id()).unwrap_or(false);
+                if built_direct && !link.dev_only() {
+                    edges.insert((
+                        format!("{}@{}", from.name(), from.version()),
+                        format!("{}@{}", to.name(), to.version()),
+                    ));
+                }
+            }
+        }
+        let links = set
+            .target_links()
+            .chain(set.host_links())
+            .chain(set.build_dep_links())
+            .chain(set.proc_macro_links());
+        for link in links {
+            let (from, to) = (link.from(), link.to());
+            edges.insert((
+                format!("{}@{}", from.name(), from.version()),
+                format!("{}@{}", to.name(), to.version()),
+            ));
+        }
         for features in [set.target_features(), set.host_features()] {
             for list in features.packages_with_features(DependencyDirection::Forward) {
                 built
@@ -365,7 +425,7 @@ fn release_resolution(
             }
         }
     }
-    Some(built)
+    Some((built, edges))
 }
 
 #[derive(Deserialize)]

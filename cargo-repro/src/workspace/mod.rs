@@ -15,6 +15,7 @@ pub mod release_builds;
 pub mod source_file;
 pub mod toml_file;
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use metadata::MetadataError;
@@ -102,6 +103,9 @@ pub struct Workspace {
     /// Cargo's word that `Cargo.lock` does not satisfy the manifests.
     pub lockfile_stale: Option<String>,
     pub build_time_sources: Vec<BuildTimeSource>,
+    /// For each known-crates entry about a macro crate (by entry id), where each dependent's
+    /// compiled code calls its macros; absent when the graph is not resolved.
+    pub macro_calls: BTreeMap<String, Vec<(usize, Vec<crate::diag::Location>)>>,
     /// Build paths the members' libraries and binaries keep (`env!("CARGO_MANIFEST_DIR")`),
     /// with each member's index.
     pub embedded_paths: Vec<(usize, build_code::Fact)>,
@@ -210,6 +214,7 @@ impl Workspace {
         let graph_problem = graph_problem.map(scrub);
         let lockfile_stale = lockfile_stale.map(scrub);
         let build_time_sources = read_build_time_sources(&root, &cargo_home, &graph, &triples);
+        let macro_calls = read_macro_calls(&root, &cargo_home, &graph, &triples);
         let lockfile_git = git.join().expect("git thread panicked");
         let embedded_paths = embedded
             .map(|h| h.join().expect("member code reader panicked"))
@@ -230,6 +235,7 @@ impl Workspace {
             lockfile_stale,
             build_time_sources,
             embedded_paths,
+            macro_calls,
             ledger,
             patches,
             registry_index,
@@ -577,6 +583,55 @@ fn read_build_time_sources(
             .collect()
     });
     out.sort_by_key(|s| (s.package, s.kind == BuildTimeKind::ProcMacro));
+    out
+}
+
+/// Where the dependents of the database's macro crates (const-random) call their macros, in the
+/// code the release compiles; nothing when the graph's features are unknown.
+fn read_macro_calls(
+    root: &Path,
+    cargo_home: &Path,
+    graph: &Graph,
+    triples: &[String],
+) -> BTreeMap<String, Vec<(usize, Vec<crate::diag::Location>)>> {
+    let mut out = BTreeMap::new();
+    if !graph.resolved {
+        return out;
+    }
+    let display = |p: &Path| display_path_with_home(root, cargo_home, p);
+    for entry in &crate::known_crates::database().entries {
+        if entry.macros.is_empty() {
+            continue;
+        }
+        let is_macro_crate =
+            |name: &str| name == entry.crate_name || entry.also.iter().any(|a| a == name);
+        let mut dependents = std::collections::BTreeSet::new();
+        for package in graph
+            .packages
+            .iter()
+            .filter(|p| !p.dev_only && is_macro_crate(&p.name))
+        {
+            dependents.extend(package.dependents.iter().copied());
+        }
+        let mut calls = Vec::new();
+        for index in dependents {
+            let dependent = &graph.packages[index];
+            if dependent.dev_only || is_macro_crate(&dependent.name) {
+                continue;
+            }
+            let (Some(lib), Some(dir)) = (&dependent.lib, &dependent.manifest_dir) else {
+                continue;
+            };
+            let cfg = build_code::CfgContext::for_triples(
+                Some(dependent.features.clone()),
+                triples,
+                false,
+            );
+            let found = build_code::library_macro_calls(lib, dir, &cfg, &entry.macros, &display);
+            calls.push((index, found));
+        }
+        out.insert(entry.id.clone(), calls);
+    }
     out
 }
 

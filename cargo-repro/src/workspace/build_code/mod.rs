@@ -90,6 +90,18 @@ pub fn member_embedded_paths(
     facts::embedded_paths(&files)
 }
 
+/// Where a library's compiled code (its module tree, `cfg` evaluated) invokes `macros`.
+pub fn library_macro_calls(
+    lib: &Path,
+    package_dir: &Path,
+    cfg: &CfgContext,
+    macros: &[String],
+    display: &dyn Fn(&Path) -> String,
+) -> Vec<crate::diag::Location> {
+    let (files, _) = read_crate(lib, package_dir, cfg, display);
+    facts::macro_calls::find(&files, macros)
+}
+
 /// Reads the module tree rooted at `root_file`, confined to `package_dir`; `display` turns a
 /// path into the one shown to users.
 pub fn read_crate(

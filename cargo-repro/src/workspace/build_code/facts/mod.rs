@@ -4,6 +4,7 @@
 mod clock;
 mod dir_listing;
 mod hash_iteration;
+pub mod macro_calls;
 mod manifest_dir;
 mod native_flags;
 mod randomness;
