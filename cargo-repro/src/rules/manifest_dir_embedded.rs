@@ -2,6 +2,7 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
+use crate::workspace::release_builds::{member_dirs, release_builds};
 use crate::workspace::{Source, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -45,6 +46,29 @@ const HELP: &str = "embed the file's contents with include_bytes!/include_str! i
                     or find the file at run time relative to the executable or a configured \
                     directory";
 
+/// True for a member with no library (nothing can depend on it) that no release build names,
+/// when every release build names its packages (`-p`, `cargo install --path`; `cargo run` of a
+/// generator does not ship what it runs): it is not in the release, which the tool can tell
+/// even without the resolved graph.
+fn outside_release_selection(workspace: &Workspace, member: &crate::workspace::Member) -> bool {
+    let has_lib = workspace
+        .graph
+        .packages
+        .iter()
+        .any(|p| p.source == Source::Workspace && p.name == member.name && p.lib.is_some());
+    if has_lib {
+        return false;
+    }
+    let members = member_dirs(&workspace.root, &workspace.members);
+    let (builds, _) = release_builds(&workspace.entry_points, &members);
+    // `cargo run` runs a tool during the release (a generator); its binary is not shipped.
+    let shipped: Vec<_> = builds.iter().filter(|b| !b.runs).collect();
+    !shipped.is_empty()
+        && shipped
+            .iter()
+            .all(|b| !b.packages.is_empty() && !b.packages.contains(&member.name))
+}
+
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     let ships_binaries = workspace.ships_binaries();
     for (member, fact) in &workspace.embedded_paths {
@@ -58,7 +82,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
                 && p.version == member.version
                 && p.dev_only
         });
-        if unbuilt {
+        if unbuilt || outside_release_selection(workspace, member) {
             continue;
         }
         let mut finding = Finding::new(

@@ -364,7 +364,16 @@ fn release_resolution(
         } else if build.packages.is_empty() {
             graph.query_forward(defaults).ok()?
         } else {
-            graph.query_workspace_names(&build.packages).ok()?
+            // Names that are not members (a package of another workspace) select nothing.
+            let members: Vec<&String> = build
+                .packages
+                .iter()
+                .filter(|name| graph.workspace().member_by_name(name.as_str()).is_ok())
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            graph.query_workspace_names(members).ok()?
         };
         let base = if build.all_features {
             StandardFeatures::All
@@ -424,6 +433,10 @@ fn release_resolution(
                     .extend(list.named_features().map(str::to_string));
             }
         }
+    }
+    // Nothing selected a member of this workspace: read it with the defaults.
+    if built.is_empty() {
+        return None;
     }
     Some((built, edges))
 }

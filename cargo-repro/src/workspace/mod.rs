@@ -170,7 +170,8 @@ impl Workspace {
             &patches,
         );
 
-        let (builds, triples) = release_builds::release_builds(&entry_points);
+        let member_dirs = release_builds::member_dirs(&root, &members);
+        let (builds, triples) = release_builds::release_builds(&entry_points, &member_dirs);
         let mut graph_problem = None;
         let mut lockfile_stale = None;
         let mut graph = None;

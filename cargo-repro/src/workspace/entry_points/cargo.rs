@@ -105,7 +105,10 @@ impl CargoCall<'_> {
     /// `--all-features`, `--no-default-features`). Features given by an expansion the tool
     /// cannot read count as `--all-features`, so that no code is left out.
     pub fn selection(&self) -> Selection {
-        let mut selection = Selection::default();
+        let mut selection = Selection {
+            runs: matches!(self.subcommand, "run" | "r"),
+            ..Selection::default()
+        };
         let args = self.own_args();
         let mut i = 0;
         while i < args.len() {
@@ -138,6 +141,13 @@ impl CargoCall<'_> {
                         );
                     }
                 }
+                "--path" if self.subcommand == "install" => {
+                    if let Some((path, dynamic)) = value(&mut i)
+                        && !dynamic
+                    {
+                        selection.install_path = Some(path);
+                    }
+                }
                 "-p" | "--package" => {
                     if let Some((package, dynamic)) = value(&mut i)
                         && !dynamic
@@ -164,6 +174,10 @@ pub struct Selection {
     pub no_default_features: bool,
     /// `--workspace`: every member, not the default ones.
     pub workspace: bool,
+    /// `cargo install --path DIR`: the package there, as written.
+    pub install_path: Option<String>,
+    /// `cargo run`: what it builds is run, not shipped.
+    pub runs: bool,
 }
 
 /// The cargo invocation of a command, or `None` when it is not one.
