@@ -144,6 +144,19 @@ impl Workspace {
         } else {
             None
         };
+        // The build scripts and proc-macros Cargo.lock names are parsed while cargo metadata
+        // runs; their cfg is applied once the graph says which features are on.
+        let early = (!options.lockfile_only).then(|| {
+            let member_ids: Vec<_> = members
+                .iter()
+                .map(|m| (m.name.clone(), m.version.clone(), m.dir.clone()))
+                .collect();
+            let early_graph = match &lockfile {
+                Some(lock) => Graph::from_lockfile(lock, &member_ids, &cargo_home),
+                None => Graph::from_members(&member_ids),
+            };
+            EarlyReader::start(&root, &cargo_home, &early_graph)
+        });
         let embedded = (!options.lockfile_only).then(|| {
             let members: Vec<(PathBuf, Vec<PathBuf>)> = members
                 .iter()
@@ -214,8 +227,16 @@ impl Workspace {
         let scrub = |text: String| scrub_paths(&text, &root, &cargo_home);
         let graph_problem = graph_problem.map(scrub);
         let lockfile_stale = lockfile_stale.map(scrub);
-        let build_time_sources = read_build_time_sources(&root, &cargo_home, &graph, &triples);
-        let macro_calls = read_macro_calls(&root, &cargo_home, &graph, &triples);
+        // Pre-commit mode runs only lockfile and patch hygiene, which read no source.
+        let build_time_sources = match early {
+            Some(early) => early.finish(&root, &cargo_home, &graph, &triples),
+            None => Vec::new(),
+        };
+        let macro_calls = if options.lockfile_only {
+            BTreeMap::new()
+        } else {
+            read_macro_calls(&root, &cargo_home, &graph, &triples)
+        };
         let lockfile_git = git.join().expect("git thread panicked");
         let embedded_paths = embedded
             .map(|h| h.join().expect("member code reader panicked"))
@@ -531,24 +552,184 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Reads build scripts and proc-macro sources of every release package, in parallel.
+/// What the early reader needs from the graph: each package's features (by `name@version`,
+/// `None` when unknown) for the packages the release builds, and the platforms.
+struct Resolution {
+    built: BTreeMap<String, Option<std::collections::BTreeSet<String>>>,
+    triples: Vec<String>,
+}
+
+/// A worker of the early reader: its channel for the resolution, and its handle, which gives
+/// each crate it finished (`name@version`, kind, code).
+type EarlyWorker = (
+    std::sync::mpsc::Sender<std::sync::Arc<Resolution>>,
+    std::thread::JoinHandle<Vec<(String, BuildTimeKind, build_code::CrateCode)>>,
+);
+
+/// Parses build scripts and proc-macros in worker threads before the graph is known (see
+/// `build_code::ParsedTree`), then finishes them for the graph.
+struct EarlyReader {
+    workers: Vec<EarlyWorker>,
+    /// The (`name@version`, kind) pairs the workers read.
+    started: std::collections::BTreeSet<(String, bool)>,
+}
+
+impl EarlyReader {
+    fn start(root: &Path, cargo_home: &Path, graph: &Graph) -> EarlyReader {
+        let mut jobs = Vec::new();
+        for package in &graph.packages {
+            let Some(dir) = &package.manifest_dir else {
+                continue;
+            };
+            if let Some(script) = &package.build_script {
+                jobs.push((
+                    package.id(),
+                    BuildTimeKind::BuildScript,
+                    script.clone(),
+                    dir.clone(),
+                ));
+            }
+            if let Some(lib) = &package.proc_macro_lib {
+                jobs.push((
+                    package.id(),
+                    BuildTimeKind::ProcMacro,
+                    lib.clone(),
+                    dir.clone(),
+                ));
+            }
+        }
+        let started = jobs
+            .iter()
+            .map(|(id, kind, _, _)| (id.clone(), *kind == BuildTimeKind::ProcMacro))
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 8);
+        let chunk = jobs.len().div_ceil(threads).max(1);
+        let mut workers = Vec::new();
+        for chunk in jobs.chunks(chunk) {
+            let chunk = chunk.to_vec();
+            let (root, cargo_home) = (root.to_path_buf(), cargo_home.to_path_buf());
+            let (sender, receiver) = std::sync::mpsc::channel::<std::sync::Arc<Resolution>>();
+            let handle = std::thread::spawn(move || {
+                let display = |p: &Path| display_path_with_home(&root, &cargo_home, p);
+                let parsed: Vec<_> = chunk
+                    .into_iter()
+                    .map(|(id, kind, main, dir)| {
+                        (
+                            id,
+                            kind,
+                            build_code::parse_tree(&main, &dir, kind, &display),
+                        )
+                    })
+                    .collect();
+                let Ok(resolution) = receiver.recv() else {
+                    return Vec::new();
+                };
+                parsed
+                    .into_iter()
+                    .filter_map(|(id, kind, tree)| {
+                        let features = resolution.built.get(&id)?.clone();
+                        let cfg = build_code::CfgContext::for_triples(
+                            features,
+                            &resolution.triples,
+                            kind == BuildTimeKind::ProcMacro,
+                        );
+                        Some((id, kind, build_code::finish_tree(tree, &cfg)))
+                    })
+                    .collect()
+            });
+            workers.push((sender, handle));
+        }
+        EarlyReader { workers, started }
+    }
+
+    /// The build-time sources of the graph's release packages: what the workers parsed,
+    /// finished for the graph, and the rest (packages Cargo.lock did not locate, such as git
+    /// and outside path dependencies) read now.
+    fn finish(
+        self,
+        root: &Path,
+        cargo_home: &Path,
+        graph: &Graph,
+        triples: &[String],
+    ) -> Vec<BuildTimeSource> {
+        let built = graph
+            .packages
+            .iter()
+            .filter(|p| !p.dev_only)
+            .map(|p| (p.id(), graph.resolved.then(|| p.features.clone())))
+            .collect();
+        let resolution = std::sync::Arc::new(Resolution {
+            built,
+            triples: triples.to_vec(),
+        });
+        let index: BTreeMap<String, usize> = graph
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id(), i))
+            .collect();
+        let mut out = Vec::new();
+        let handles: Vec<_> = self
+            .workers
+            .into_iter()
+            .map(|(sender, handle)| {
+                // A worker that has stopped has nothing to give: its join says so below.
+                let _ = sender.send(resolution.clone());
+                handle
+            })
+            .collect();
+        for handle in handles {
+            for (id, kind, code) in handle.join().expect("source reader panicked") {
+                if let Some(&package) = index.get(&id) {
+                    out.push(BuildTimeSource {
+                        package,
+                        kind,
+                        code,
+                    });
+                }
+            }
+        }
+        let started = |package: &graph::Package, kind: BuildTimeKind| {
+            self.started
+                .contains(&(package.id(), kind == BuildTimeKind::ProcMacro))
+        };
+        out.extend(read_build_time_sources(
+            root, cargo_home, graph, triples, &started,
+        ));
+        out.sort_by_key(|s| (s.package, s.kind == BuildTimeKind::ProcMacro));
+        out
+    }
+}
+
+/// Reads build scripts and proc-macro sources of every release package but those `skip`
+/// names, in parallel.
 fn read_build_time_sources(
     root: &Path,
     cargo_home: &Path,
     graph: &Graph,
     triples: &[String],
+    skip: &dyn Fn(&graph::Package, BuildTimeKind) -> bool,
 ) -> Vec<BuildTimeSource> {
     let mut jobs = Vec::new();
     for (index, package) in graph.packages.iter().enumerate() {
         if package.dev_only {
             continue;
         }
-        if let Some(script) = &package.build_script {
+        if let Some(script) = &package.build_script
+            && !skip(package, BuildTimeKind::BuildScript)
+        {
             jobs.push((index, BuildTimeKind::BuildScript, script.clone()));
         }
-        if let Some(lib) = &package.proc_macro_lib {
+        if let Some(lib) = &package.proc_macro_lib
+            && !skip(package, BuildTimeKind::ProcMacro)
+        {
             jobs.push((index, BuildTimeKind::ProcMacro, lib.clone()));
         }
+    }
+    if jobs.is_empty() {
+        return Vec::new();
     }
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())

@@ -50,6 +50,67 @@ pub struct CrateCode {
     pub facts: Facts,
 }
 
+/// A crate's module tree parsed before the graph is known: every `mod` followed whatever its
+/// `cfg` (only what no build compiles, such as `#[cfg(test)]`, left out), keyed by canonical
+/// path. Syntax trees cannot cross threads, so it stays in the thread that parsed it until
+/// [`finish_tree`] strips it for the graph's features and computes its facts.
+pub struct ParsedTree {
+    root: PathBuf,
+    kind: BuildTimeKind,
+    files: std::collections::BTreeMap<PathBuf, CodeFile>,
+    unreadable: Vec<(String, String)>,
+}
+
+/// Parses a crate's whole module tree (see [`ParsedTree`]).
+pub fn parse_tree(
+    root_file: &Path,
+    package_dir: &Path,
+    kind: BuildTimeKind,
+    display: &dyn Fn(&Path) -> String,
+) -> ParsedTree {
+    let everything = CfgContext {
+        features: None,
+        targets: Vec::new(),
+        proc_macro: kind == BuildTimeKind::ProcMacro,
+    };
+    let (files, unreadable) = read_crate(root_file, package_dir, &everything, display);
+    let files = files
+        .into_iter()
+        .filter_map(|file| Some((file.file.abs_path.canonicalize().ok()?, file)))
+        .collect();
+    ParsedTree {
+        root: root_file.to_path_buf(),
+        kind,
+        files,
+        unreadable,
+    }
+}
+
+/// Strips a parsed tree for `cfg`, keeps the files its surviving `mod` items reach, and
+/// computes the facts.
+pub fn finish_tree(mut tree: ParsedTree, cfg: &CfgContext) -> CrateCode {
+    let mut files = Vec::new();
+    let mut queue = vec![(tree.root.clone(), tree.root.parent().map(Path::to_path_buf))];
+    while let Some((path, child_dir)) = queue.pop() {
+        let Some(mut file) = path.canonicalize().ok().and_then(|p| tree.files.remove(&p)) else {
+            continue;
+        };
+        cfg.strip(&mut file.ast);
+        let dir = child_dir.unwrap_or_else(|| PathBuf::from("."));
+        let here = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut children = Vec::new();
+        module_files(&file.ast.items, &dir, &here, &mut children);
+        queue.extend(children.into_iter().rev());
+        files.push(file);
+    }
+    let facts = facts::compute(&files, tree.kind);
+    CrateCode {
+        files: files.into_iter().map(|f| f.file).collect(),
+        unreadable: tree.unreadable,
+        facts,
+    }
+}
+
 /// Reads a crate's module tree and computes the facts the rules judge.
 pub fn read_and_analyse(
     root_file: &Path,

@@ -5,6 +5,9 @@ use syn::Expr;
 use crate::workspace::build_code::flow::{Output, Scope, Sources};
 use crate::workspace::build_code::index::path_ends_with;
 
+/// Words without which the crate has no source of this analysis (a cheap filter).
+pub(super) const MENTIONS: &[&str] = &["read_dir", "WalkDir"];
+
 /// `fs::read_dir(…)`, `path.read_dir()` and `WalkDir::new(…)` (walkdir's `sort_by*` sorts;
 /// `glob` sorts its results).
 pub(super) struct DirListings;

@@ -63,17 +63,39 @@ pub fn compute(files: &[CodeFile], kind: BuildTimeKind) -> Facts {
             .any(|f| f.file.text.contains("SOURCE_DATE_EPOCH")),
         ..Facts::default()
     };
+    // Most crates mention none of an analysis's words: it is not run on them.
+    let mentions = |words: &[&str]| {
+        files
+            .iter()
+            .any(|f| words.iter().any(|w| f.file.text.contains(w)))
+    };
+    let analyse = |words: &[&str], sources: &dyn Sources| {
+        if mentions(words) {
+            run(&krate, sources)
+        } else {
+            Vec::new()
+        }
+    };
     match kind {
         BuildTimeKind::ProcMacro => {
-            facts.hash_iterations = run(&krate, &hash_iteration::HashIterations);
-            facts.random_draws = run(&krate, &randomness::Randomness(flow::Output::Tokens));
+            facts.hash_iterations =
+                analyse(hash_iteration::MENTIONS, &hash_iteration::HashIterations);
+            facts.random_draws = analyse(
+                randomness::MENTIONS,
+                &randomness::Randomness(flow::Output::Tokens),
+            );
         }
         BuildTimeKind::BuildScript => {
-            facts.dir_listings = run(&krate, &dir_listing::DirListings);
-            facts.clock_reads = run(&krate, &clock::ClockReads);
-            facts.random_draws = run(&krate, &randomness::Randomness(flow::Output::BuildScript));
-            facts.native_flags = native_flags::find(&krate);
-            facts.vcs_stamps = run(&krate, &vcs_stamp::VcsStamps);
+            facts.dir_listings = analyse(dir_listing::MENTIONS, &dir_listing::DirListings);
+            facts.clock_reads = analyse(clock::MENTIONS, &clock::ClockReads);
+            facts.random_draws = analyse(
+                randomness::MENTIONS,
+                &randomness::Randomness(flow::Output::BuildScript),
+            );
+            if mentions(native_flags::MENTIONS) {
+                facts.native_flags = native_flags::find(&krate);
+            }
+            facts.vcs_stamps = analyse(vcs_stamp::MENTIONS, &vcs_stamp::VcsStamps);
         }
     }
     facts

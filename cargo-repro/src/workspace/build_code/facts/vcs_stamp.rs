@@ -22,6 +22,20 @@ const VCS_VARIABLES: &[&str] = &[
     "SOURCE_VERSION",
 ];
 
+/// Words without which the crate has no source of this analysis (a cheap filter).
+pub(super) const MENTIONS: &[&str] = &[
+    "git",
+    "Repository",
+    "gix",
+    "GITHUB_",
+    "CI_COMMIT",
+    "BUILDKITE",
+    "CIRCLE_SHA1",
+    "TRAVIS_COMMIT",
+    "GIT_",
+    "SOURCE_VERSION",
+];
+
 /// Reads of version-control state.
 pub(super) struct VcsStamps;
 
