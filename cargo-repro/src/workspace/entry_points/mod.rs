@@ -272,6 +272,9 @@ pub struct Job {
     pub references: Vec<Reference>,
     /// Why the job publishes something, when it does (for its role).
     pub publishes: Option<String>,
+    /// The action through which the job deploys documentation pages, when it does
+    /// (`actions/deploy-pages`, `peaceiris/actions-gh-pages`): such a job is documentation.
+    pub deploys_pages: Option<String>,
     /// Jobs or recipes it depends on (`needs:`, recipe dependencies).
     pub needs: Vec<String>,
     /// The target a runner's host builds for when no `--target` is given (from `runs-on`).
@@ -291,6 +294,7 @@ impl Job {
             actions: Vec::new(),
             references: Vec::new(),
             publishes: None,
+            deploys_pages: None,
             needs: Vec::new(),
             host_target: None,
             span,

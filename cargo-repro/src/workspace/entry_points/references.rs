@@ -67,6 +67,30 @@ const DOCKER_OPTIONS_WITH_VALUE: &[&str] = &[
     "--add-host",
 ];
 
+/// `just` options that print something instead of running a recipe (`just -l`).
+const JUST_INFORMATION: &[&str] = &[
+    "-l",
+    "--list",
+    "--summary",
+    "--dump",
+    "--evaluate",
+    "--variables",
+    "-s",
+    "--show",
+    "--groups",
+    "--help",
+    "-h",
+    "--version",
+    "-V",
+    "--fmt",
+    "--choose",
+    "--edit",
+    "-e",
+    "--init",
+    "--completions",
+    "--man",
+];
+
 /// The positional arguments of a docker command after its subcommand words.
 fn positionals(args: &[Word]) -> Vec<&Word> {
     let mut out = Vec::new();
@@ -144,6 +168,10 @@ fn references_in(command: &Command, directory: &str) -> Vec<Reference> {
                 }
             }
         }
+        "just"
+            if args
+                .iter()
+                .any(|w| JUST_INFORMATION.contains(&w.text.as_str())) => {}
         "just" | "make" | "gmake" => {
             let kind = if name == "just" {
                 EntryKind::Justfile

@@ -298,6 +298,14 @@ const PUBLISHING_ACTIONS: &[&str] = &[
     "goreleaser/goreleaser-action",
 ];
 
+/// Actions that deploy documentation pages (a website, a book), not the release.
+const PAGES_ACTIONS: &[&str] = &[
+    "actions/deploy-pages",
+    "actions/upload-pages-artifact",
+    "peaceiris/actions-gh-pages",
+    "JamesIves/github-pages-deploy-action",
+];
+
 fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[EnvVar]) -> Job {
     let mut job = Job::new(id, at..at + id.len());
     let matrix = matrix_of(node.get("strategy").and_then(|s| s.get("matrix")));
@@ -471,6 +479,9 @@ fn step_action(job: &mut Job, action: &ActionUse) {
     }
     if PUBLISHING_ACTIONS.contains(&name) && job.publishes.is_none() {
         job.publishes = Some(format!("uses {name}"));
+    }
+    if PAGES_ACTIONS.contains(&name) && job.deploys_pages.is_none() {
+        job.deploys_pages = Some(name.to_string());
     }
     if name == "actions/upload-artifact" && job.publishes.is_none() {
         job.publishes = Some("uploads artifacts".to_string());
