@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::cargo::{cargo_call, is_build};
-use super::{EntryKind, EntryPoint, Job, Role, Target};
+use super::{EntryKind, EntryPoint, EnvVar, Job, Role, Target, Word};
 use crate::workspace::source_file::SourceFile;
 use crate::workspace::{display_path, read_dir_in};
 
@@ -15,6 +15,9 @@ use crate::workspace::{display_path, read_dir_in};
 const MAX_ENTRY_POINT_BYTES: u64 = 1 << 20;
 /// At most this many files are followed by reference.
 const MAX_FOLLOWED: usize = 256;
+/// Folders whose `*.sh` scripts are entry points (with those at the root), referenced or not:
+/// a maintainer's packaging script is often run by hand.
+const SCRIPT_DIRS: &[&str] = &["scripts", "ci", "devtools", "tools", "packaging"];
 
 /// The kind of a file in the usual places, by its name.
 fn kind_by_name(name: &str) -> Option<EntryKind> {
@@ -37,19 +40,22 @@ fn kind_by_name(name: &str) -> Option<EntryKind> {
 pub fn discover(root: &Path) -> anyhow::Result<Vec<EntryPoint>> {
     let mut found: BTreeMap<String, EntryKind> = BTreeMap::new();
     for entry in read_dir_in(root, root)? {
-        if let Some(kind) = entry
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(kind_by_name)
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let kind =
+            kind_by_name(name).or_else(|| name.ends_with(".sh").then_some(EntryKind::Script));
+        if let Some(kind) = kind
             && entry.is_file()
         {
             found.insert(display_path(root, &entry), kind);
         }
     }
-    for (dir, kind) in [
-        (root.join(".github").join("workflows"), EntryKind::Workflow),
-        (root.join("scripts"), EntryKind::Script),
-    ] {
+    let mut places = vec![(root.join(".github").join("workflows"), EntryKind::Workflow)];
+    places.extend(
+        SCRIPT_DIRS
+            .iter()
+            .map(|dir| (root.join(dir), EntryKind::Script)),
+    );
+    for (dir, kind) in places {
         if !dir.is_dir() {
             continue;
         }
@@ -75,8 +81,92 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<EntryPoint>> {
         }
     }
     follow_references(root, &canonical_root, &mut entries);
+    inherit_environment(&mut entries);
+    follow_references(root, &canonical_root, &mut entries);
     assign_roles(&mut entries);
     Ok(entries.into_values().collect())
+}
+
+/// Parses again, with what their callers set, the scripts that jobs run (`TARGET=x
+/// ./ci/build.sh`, a workflow step's `env:`): their words then take the values the callers
+/// give (see [`Job::inherited`]).
+fn inherit_environment(entries: &mut BTreeMap<String, EntryPoint>) {
+    let mut callers: BTreeMap<String, Vec<&[EnvVar]>> = BTreeMap::new();
+    for entry in entries.values() {
+        for job in &entry.jobs {
+            for reference in &job.references {
+                if let Target::Script(path) = &reference.target {
+                    callers
+                        .entry(path.clone())
+                        .or_default()
+                        .push(&reference.env);
+                }
+            }
+        }
+    }
+    let mut reparsed: Vec<(String, EntryPoint)> = Vec::new();
+    for (path, envs) in callers {
+        let Some(entry) = entries.get(&path) else {
+            continue;
+        };
+        if entry.kind != EntryKind::Script {
+            continue;
+        }
+        let inherited = merge_environments(&envs);
+        if !inherited.is_empty() {
+            reparsed.push((
+                path,
+                EntryPoint::parse_script(entry.file.clone(), &inherited),
+            ));
+        }
+    }
+    entries.extend(reparsed);
+}
+
+/// The variables some caller sets, each with every value the callers give it (empty for
+/// those that do not set it); unknown when one of them is.
+fn merge_environments(envs: &[&[EnvVar]]) -> Vec<EnvVar> {
+    let mut names: Vec<&str> = Vec::new();
+    for env in envs {
+        for var in env.iter() {
+            if !names.contains(&var.name.as_str()) {
+                names.push(&var.name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let mut all: Option<Vec<String>> = Some(Vec::new());
+        let mut first: Option<&EnvVar> = None;
+        for env in envs {
+            let var = env.iter().rev().find(|v| v.name == name);
+            first = first.or(var);
+            let values: Option<Vec<String>> = match var {
+                Some(var) => var
+                    .value
+                    .possible()
+                    .map(|p| p.into_iter().map(str::to_string).collect()),
+                None => Some(vec![String::new()]),
+            };
+            all = match (all, values) {
+                (Some(mut all), Some(values)) => {
+                    all.extend(values);
+                    Some(all)
+                }
+                _ => None,
+            };
+        }
+        let first = first.expect("some caller sets it");
+        let mut value = Word::new(first.value.text.clone(), 0..0);
+        value.dynamic = true;
+        value.set_values(all);
+        out.push(EnvVar {
+            name: name.to_string(),
+            name_span: 0..0,
+            value,
+        });
+    }
+    out
 }
 
 /// Reads the files that entry points refer to, until none is new.
@@ -658,6 +748,36 @@ mod tests {
         let named = role_of(&entries, "justfile", "build-release");
         assert!(!named.is_release(), "{named:?}");
         assert!(named.reason.contains("not run by the recipes that publish"));
+    }
+
+    #[test]
+    fn scripts_expand_with_what_their_callers_set() {
+        let entries = workspace(&[
+            (
+                ".github/workflows/release.yml",
+                "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n\
+                 \x20   strategy:\n      matrix:\n        flags: ['', '-C linker=cc']\n    steps:\n\
+                 \x20     - run: ./bin/package\n        env:\n          EXTRA: ${{ matrix.flags }}\n          CARGO: cross\n",
+            ),
+            (
+                "bin/package",
+                "RUSTFLAGS=\"-D warnings $EXTRA\" $CARGO build --release\n",
+            ),
+        ]);
+        let script = entries
+            .iter()
+            .find(|e| e.file.display_path == "bin/package")
+            .unwrap();
+        let job = &script.jobs[0];
+        assert!(job.role.is_release());
+        let build = &job.commands[0];
+        assert_eq!(build.program().text, "cross");
+        let flags = build.env_value("RUSTFLAGS").unwrap();
+        assert_eq!(
+            flags.value.values,
+            ["-D warnings ", "-D warnings -C linker=cc"]
+        );
+        assert!(job.env_value(build, "CARGO").is_some(), "inherited");
     }
 
     #[test]
