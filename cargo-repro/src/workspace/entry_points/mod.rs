@@ -10,6 +10,7 @@
 pub mod cargo;
 pub mod dockerfile;
 pub mod expressions;
+pub mod helpers;
 pub mod justfile;
 pub mod makefile;
 pub mod references;
