@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
 ### What it finds
 `incremental = true` in `[profile.release]` (root `Cargo.toml` or `.cargo/config.toml`),
 `[build] incremental = true` in a cargo config, or `CARGO_INCREMENTAL=1` in a build entry
-point (Dockerfile, CI workflow, justfile, Makefile, `scripts/*.sh`).
+point (Dockerfile, CI workflow, justfile, Makefile, shell script).
 
 ### Why it breaks reproducibility
 Incremental compilation partitions code by what changed since the last build, so the output
