@@ -111,9 +111,11 @@ pub fn preflight(workspace: &Workspace) -> anyhow::Result<()> {
         .filter(|f| PREFLIGHT_RULES.contains(&f.rule))
         .filter(|f| {
             // A floating toolchain file is a note when the release entry points pin their own
-            // compiler; this build runs here, with the file, so it still refuses.
+            // compiler, or when no entry point makes a release; this build runs here, with the
+            // file, so it still refuses.
             f.level == Level::Deny
-                || (f.rule == crate::rules::toolchain_unpinned::RULE.id && f.mitigated)
+                || (f.rule == crate::rules::toolchain_unpinned::RULE.id
+                    && (f.mitigated || f.development))
         })
         .map(|f| f.rule)
         .collect();

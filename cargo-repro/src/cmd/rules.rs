@@ -74,13 +74,26 @@ artifacts, workflow runs on tags``):
   triggered by tags or releases; the jobs it `needs` that build; and everything a release job
   runs, wherever it lives: the Dockerfiles it builds (`docker build -f`, the action's `file:`
   and `context:`), the scripts it calls (`./ci/package.sh`, `bash x.sh`), the just and make
-  recipes it invokes and their dependencies, the reusable workflows it calls. Recipes and
-  scripts named for releases (`release`, `dist`, `package`, `deb`…), and Dockerfiles that no
-  workflow builds, are release too, but only when no workflow makes a release: where the
-  release workflows are known, what they do not run is development.
+  recipes it invokes (every recipe of the name: one per platform under `[linux]`,
+  `[macos]`, `[windows]`) and their dependencies, the reusable workflows it calls. When no
+  workflow makes a release, recipes and scripts that publish (`gh release create`) are the
+  release with what they run; recipes and scripts named for releases (`release`, `dist`,
+  `package`, `deb`…) in files with no such recipe, and Dockerfiles that no workflow builds
+  but that build the workspace (`cargo build`), are release too. Where the release
+  workflows are known, what they do not run is development.
 - **development**: everything else: tests, lints, fuzzing, coverage, benchmarks, MSRV checks,
-  docs, developer recipes.
+  docs (a job that deploys pages, such as `actions/deploy-pages` or
+  `peaceiris/actions-gh-pages`, even on tags), developer recipes, Dockerfiles that only
+  install tools.
 
 Findings in development jobs are notes: shown, never failing. `[entry-points] strict = true`
 in `repro.toml` holds them to the release standard (their rule's level).
+
+When the workspace has CI workflows and no entry point is a release (a project that releases
+source only, or builds its releases by hand), the findings about the release's compiler and
+profile (`toolchain-unpinned`, `codegen-units`, `incremental-release`, `thin-lto`) are
+development findings too, saying so: nothing the project's automation builds is released.
+With no entry point at all, they keep their level: a release can then only be built by hand,
+with the workspace's own settings. `cargo repro build` refuses a floating toolchain either
+way.
 ";

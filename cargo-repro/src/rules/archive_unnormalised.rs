@@ -3,7 +3,7 @@
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
 use crate::workspace::Workspace;
-use crate::workspace::entry_points::{Command, EntryPoint, in_job};
+use crate::workspace::entry_points::{Command, EntryPoint, Job, in_job};
 
 pub static RULE: Rule = Rule {
     id: "archive-unnormalised",
@@ -11,15 +11,16 @@ pub static RULE: Rule = Rule {
     summary: "an entry point packs an archive without normalising order, times and owners",
     docs: r#"
 ### What it finds
-In build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, `scripts/*.sh`):
+In build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, shell scripts):
 - `tar` creating an archive (`c` in the first bundled option, `-c` or `--create`) without
   `--sort=name`, `--mtime=…`, `--owner=0`, `--group=0` and `--numeric-owner`;
 - `gzip` (or `pigz`) compressing without `-n`;
 - `zip` without `-X`;
 - `7z a` (it stores the files' times and attributes, and has no option to fix them) and
   PowerShell's `Compress-Archive` (times, and the file system's order);
-- `dpkg-deb --build` when `SOURCE_DATE_EPOCH` is not set for it (dpkg-deb then stamps the
-  members with the files' times).
+- `dpkg-deb --build` (also under `fakeroot`) when `SOURCE_DATE_EPOCH` is not set for it,
+  by the script or by the job that runs it (dpkg-deb then stamps the members with the files'
+  times).
 
 Only release entry points are held to this (see "Roles" in the rules' introduction): an
 archive made by a test or coverage job is reported as a note.
@@ -67,7 +68,7 @@ const TAR_FLAGS: &[(&str, &[&str], &str)] = &[
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for entry in &workspace.entry_points {
         for (job, command) in entry.commands() {
-            if let Some(finding) = unnormalised_archive(entry, command) {
+            if let Some(finding) = unnormalised_archive(entry, job, command) {
                 out.push(in_job(finding, job));
             }
         }
@@ -75,7 +76,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
 }
 
 /// A finding for an archiving command that leaves machine-specific data in.
-fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding> {
+fn unnormalised_archive(entry: &EntryPoint, job: &Job, command: &Command) -> Option<Finding> {
     let mut args: Vec<String> = command.args().iter().map(|w| w.text.clone()).collect();
     let mut program = command.program_name();
     // `powershell -Command Compress-Archive …`: the cmdlet is the program.
@@ -128,7 +129,7 @@ fn unnormalised_archive(entry: &EntryPoint, command: &Command) -> Option<Finding
             "set every file's LastWriteTime to SOURCE_DATE_EPOCH first and pass the files sorted, or build the zip on Linux with `zip -X`".to_string(),
         ),
         "dpkg-deb" if args.iter().any(|a| a == "--build" || a == "-b")
-            && command.env_value("SOURCE_DATE_EPOCH").is_none() => (
+            && job.env_value(command, "SOURCE_DATE_EPOCH").is_none() => (
             "`dpkg-deb --build` without SOURCE_DATE_EPOCH stamps the package's members with the files' times".to_string(),
             "set SOURCE_DATE_EPOCH for it (and pass `--root-owner-group`), or let `cargo repro build --release-artifacts` write the .deb".to_string(),
         ),
@@ -192,7 +193,7 @@ mod tests {
         let entry = EntryPoint::from_text(EntryKind::Script, text);
         entry
             .commands()
-            .filter_map(|(_, c)| unnormalised_archive(&entry, c))
+            .filter_map(|(j, c)| unnormalised_archive(&entry, j, c))
             .map(|f| f.message)
             .collect()
     }

@@ -17,7 +17,7 @@ follows NAME's `inherits` chain, `dist build` uses `[profile.dist]`; with no rel
 point, `[profile.release]`. When every release build of the profile sets
 `CARGO_PROFILE_<NAME>_CODEGEN_UNITS=1` or `-C codegen-units=1` in RUSTFLAGS, the finding is a
 note naming where. A workspace with no binary target and no release entry point (a library)
-gets a note.
+gets a note, and so does one whose CI workflows make no release (see "Roles").
 
 ### Why it breaks reproducibility
 With several codegen units, how functions are partitioned and then merged by LLVM has been
@@ -106,6 +106,8 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         if let Some(mut found) = finding {
             if library {
                 found = found.mitigated("this workspace has no binary target and no release entry point: nothing built with this profile is released");
+            } else {
+                found = workspace.about_release(found);
             }
             out.push(found);
         }

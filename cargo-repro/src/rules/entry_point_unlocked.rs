@@ -3,7 +3,9 @@
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
 use crate::workspace::Workspace;
-use crate::workspace::entry_points::cargo::{CargoCall, OPTIONS_WITH_VALUE, cargo_call};
+use crate::workspace::entry_points::cargo::{
+    CargoCall, OPTIONS_WITH_VALUE, cargo_call, program_values, unknown_cargo_call,
+};
 use crate::workspace::entry_points::{Command, EntryPoint, Word, in_job};
 
 pub static RULE: Rule = Rule {
@@ -16,8 +18,10 @@ pub static RULE: Rule = Rule {
 `cargo auditable build`, `cargo zigbuild`, `cross build`) in a Dockerfile, CI workflow,
 justfile, Makefile or script without `--locked` or `--frozen`. Environment prefixes
 (`RUSTFLAGS=… cargo build`), `+toolchain` arguments, `&&` chains, `\` continuations, `case`
-arms and programs given as variables (`${{ env.CARGO }}`, `$CARGO`, `{{cargo}}`) are
-understood. `--offline` alone does not count: it only forbids the network. Development jobs
+arms and programs given as variables (`${{ env.CARGO }}`, `$CARGO`, `{{cargo}}`, a matrix
+value, a just `if` expression whose arms are all cargo or tools that run it) are understood.
+A program the tool cannot tell (`$BUILDER build`, set where it cannot read) is a note that
+says so. `--offline` alone does not count: it only forbids the network. Development jobs
 (tests, lints, fuzzing, MSRV, tool installs in CI) get notes.
 
 ### Why it breaks reproducibility
@@ -56,7 +60,10 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
 
 /// A finding for a cargo build or install without `--locked`/`--frozen`.
 fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding> {
-    let call = cargo_call(command)?;
+    let (call, known) = match cargo_call(command) {
+        Some(call) => (call, true),
+        None => (unknown_cargo_call(command)?, false),
+    };
     if !call.builds() || call.has("--locked") || call.has("--frozen") {
         return None;
     }
@@ -89,6 +96,23 @@ fn unlocked_invocation(entry: &EntryPoint, command: &Command) -> Option<Finding>
             "`--offline` does not lock: cargo may still resolve afresh from its local cache and \
              rewrite Cargo.lock",
         );
+    }
+    if let Some(values) = program_values(command) {
+        if known {
+            finding = finding.note(format!(
+                "the program is given by a variable that is {values}: each runs this way"
+            ));
+        } else {
+            return Some(finding.mitigated(format!(
+                "the tool cannot tell which program `{}` is (it is one of {values}): if it is cargo or a tool that runs it, this build is not locked",
+                command.program().text
+            )));
+        }
+    } else if !known {
+        return Some(finding.mitigated(format!(
+            "the tool cannot tell which program `{}` is: if it is cargo or a tool that runs it, this build is not locked",
+            command.program().text
+        )));
     }
     Some(finding)
 }

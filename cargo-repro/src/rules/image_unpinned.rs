@@ -17,10 +17,13 @@ pub static RULE: Rule = Rule {
 ### What it finds
 A Dockerfile `FROM` (or `COPY --from=<image>`) whose image has no `@sha256:` digest, including
 images that come from an `ARG` default; a CI workflow job's `container:` (also through the
-matrix, inline mappings included) or `services:` image, `uses: docker://…`, and
-`docker run IMAGE` / `podman run IMAGE` in any entry point, naming an image without a digest.
-`scratch` and earlier build stages are not images and are skipped; `--platform=…` and
-`AS name` are understood. Images of development jobs are notes.
+matrix, inline mappings included, and expressions such as `${{ matrix.os.container }}` or
+`${{ fromJSON(matrix.container) }}`) or `services:` image, `uses: docker://…`, and
+`docker run IMAGE` / `podman run IMAGE` in any entry point (an image named with matrix values,
+`ghcr.io/cross-rs/${{ matrix.target }}:main`, with each of them), naming an image without a
+digest. The same image run in several steps of a job is one finding. `scratch` and earlier
+build stages are not images and are skipped; `--platform=…` and `AS name` are understood.
+Images of development jobs are notes.
 
 ### Why it breaks reproducibility
 A tag such as `rust:1.80` or `debian:bookworm` is moved by its publisher whenever the image is
@@ -49,11 +52,25 @@ keep digests up to date.
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for entry in &workspace.entry_points {
         for job in &entry.jobs {
+            // One decision per image a job runs: `docker run` of the same image in several
+            // steps is one finding, the other places in its notes.
+            let mut found: Vec<(ImageKind, &str, Finding)> = Vec::new();
             for image in &job.images {
-                if let Some(finding) = unpinned(entry, image) {
-                    out.push(in_job(finding, job));
+                let Some(finding) = unpinned(entry, image) else {
+                    continue;
+                };
+                let folds = !matches!(image.kind, ImageKind::Base | ImageKind::CopyFrom);
+                match found.iter_mut().find(|(kind, text, _)| {
+                    folds && *kind == image.kind && *text == image.image.text
+                }) {
+                    Some((_, _, first)) => {
+                        let line = entry.file.line_of(image.image.span.start);
+                        first.notes.push(format!("also at line {line}"));
+                    }
+                    None => found.push((image.kind, &image.image.text, finding)),
                 }
             }
+            out.extend(found.into_iter().map(|(_, _, f)| in_job(f, job)));
         }
     }
 }
@@ -68,9 +85,36 @@ fn unpinned(entry: &EntryPoint, image: &ImageUse) -> Option<Finding> {
         return None;
     }
     if image.kind != ImageKind::Base && image.kind != ImageKind::CopyFrom && image.image.dynamic {
-        return None;
+        return values_unpinned(entry, image);
     }
     reference.finding(entry, &image.image.span, image.kind.describe())
+}
+
+/// A finding for an image named by a word with several values (through the matrix), when
+/// some of them have no digest.
+fn values_unpinned(entry: &EntryPoint, image: &ImageUse) -> Option<Finding> {
+    let unpinned: Vec<&String> = image
+        .image
+        .values
+        .iter()
+        .filter(|v| !v.contains("@sha256:"))
+        .collect();
+    let first = unpinned.first()?;
+    let mut shown: Vec<String> = unpinned.iter().take(3).map(|v| format!("`{v}`")).collect();
+    if unpinned.len() > 3 {
+        shown.push(format!("and {} more", unpinned.len() - 3));
+    }
+    let message = format!(
+        "{} `{}` is not pinned by digest: it is {}, and a tag can be moved to a different image",
+        image.kind.describe(),
+        image.image.text,
+        shown.join(", ")
+    );
+    Some(
+        Finding::new(RULE.id, message, entry.location(&image.image.span)).help(format!(
+            "pin each image's digest: `{first}@sha256:<digest>` (`docker buildx imagetools inspect {first}` prints it)"
+        )),
+    )
 }
 
 /// An image reference as written, and as it reads once build arguments are substituted.

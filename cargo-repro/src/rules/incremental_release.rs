@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
 ### What it finds
 `incremental = true` in `[profile.release]` (root `Cargo.toml` or `.cargo/config.toml`),
 `[build] incremental = true` in a cargo config, or `CARGO_INCREMENTAL=1` in a build entry
-point (Dockerfile, CI workflow, justfile, Makefile, `scripts/*.sh`).
+point (Dockerfile, CI workflow, justfile, Makefile, shell script).
 
 ### Why it breaks reproducibility
 Incremental compilation partitions code by what changed since the last build, so the output
@@ -40,13 +40,15 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         && setting.item.as_bool() == Some(true)
     {
         out.push(
-            Finding::new(
-                RULE.id,
-                "the release profile turns incremental compilation on",
-                setting.file.entry_location(setting.table, "incremental"),
-            )
-            .help(
-                "set `incremental = false` in [profile.release]; `cargo repro check --fix` does it",
+            workspace.about_release(
+                Finding::new(
+                    RULE.id,
+                    "the release profile turns incremental compilation on",
+                    setting.file.entry_location(setting.table, "incremental"),
+                )
+                .help(
+                    "set `incremental = false` in [profile.release]; `cargo repro check --fix` does it",
+                ),
             ),
         );
     }
@@ -55,13 +57,15 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
             && build.get("incremental").and_then(|i| i.as_bool()) == Some(true)
         {
             out.push(
-                Finding::new(
-                    RULE.id,
-                    "`[build] incremental = true` applies to release builds too",
-                    config.entry_location(build, "incremental"),
-                )
-                .help(
-                    "remove it, or set `incremental = false` in [profile.release] of the manifest",
+                workspace.about_release(
+                    Finding::new(
+                        RULE.id,
+                        "`[build] incremental = true` applies to release builds too",
+                        config.entry_location(build, "incremental"),
+                    )
+                    .help(
+                        "remove it, or set `incremental = false` in [profile.release] of the manifest",
+                    ),
                 ),
             );
         }

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
 `-C target-cpu=native`, `-march=native`, `-mcpu=native` or `-mtune=native` in:
 - cargo configs: `[build] rustflags`, `[target.<triple or cfg>] rustflags` (strings or arrays)
   and `[env]` variables such as `RUSTFLAGS`, `CFLAGS` and `CXXFLAGS`;
-- build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, `scripts/*.sh`), for
+- build entry points (Dockerfiles, CI workflows, justfiles, Makefiles, shell scripts), for
   example in `RUSTFLAGS`, `CARGO_ENCODED_RUSTFLAGS` or `CFLAGS`;
 - build scripts of every package in the graph, members and dependencies, read as they are
   compiled (test code and disabled features left out): those flags when they reach a

@@ -36,12 +36,14 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
         && setting.item.as_str() == Some("thin")
     {
         out.push(
-            Finding::new(
-                RULE.id,
-                "release builds use thin LTO, whose parallel backend is not deterministic",
-                setting.file.entry_location(setting.table, "lto"),
-            )
-            .help("use `lto = \"fat\"` (or `false`) with `codegen-units = 1`"),
+            workspace.about_release(
+                Finding::new(
+                    RULE.id,
+                    "release builds use thin LTO, whose parallel backend is not deterministic",
+                    setting.file.entry_location(setting.table, "lto"),
+                )
+                .help("use `lto = \"fat\"` (or `false`) with `codegen-units = 1`"),
+            ),
         );
     }
 }

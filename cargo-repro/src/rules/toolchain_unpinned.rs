@@ -30,6 +30,9 @@ When the file floats while release entry points pin an exact version (a `rust:1.
 image, `RUSTUP_TOOLCHAIN=1.95.0`), the finding names them: the file should say the same, so
 that local and CI builds use the release's compiler. When every release build selects an
 exact toolchain itself, the finding is a note: the file does not change the release's bytes.
+When the workspace has CI workflows and none of its entry points makes a release, the finding
+is a development note (see "Roles"); `cargo repro build` still refuses to build with a floating
+toolchain.
 
 ### Fix
 Pin an exact release (`channel = "1.95.0"`) or a dated nightly (`nightly-2026-05-01`).
@@ -87,7 +90,7 @@ fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
                     "pin the file to the release's compiler: `channel = \"{version}\"`, so local, CI and release builds use one compiler"
                 ));
         }
-        out.push(finding);
+        out.push(workspace.about_release(finding));
     }
 }
 

@@ -33,6 +33,50 @@ impl Workspace {
                 .any(|e| e.jobs.iter().any(|j| j.role.is_release()))
     }
 
+    /// Why the tool sees no release, when the workspace has CI workflows and no entry point
+    /// makes a release (no job publishes or builds on tags, no Dockerfile, recipe or script
+    /// is a release). Findings about the release's compiler and profile are then development
+    /// findings: the project's automation builds nothing that is released (a source-only
+    /// release, like a crate published to crates.io), and a release made by hand is held to
+    /// the release standard with `[entry-points] strict = true`. `None` when some entry point
+    /// is a release, or when there are no workflows at all: then a release can only be built
+    /// by hand, with the workspace's own settings.
+    pub fn release_unseen(&self) -> Option<String> {
+        let any_release = self
+            .entry_points
+            .iter()
+            .any(|e| e.jobs.iter().any(|j| j.role.is_release()));
+        let workflows: Vec<&str> = self
+            .entry_points
+            .iter()
+            .filter(|e| e.kind == super::EntryKind::Workflow)
+            .map(|e| e.file.display_path.as_str())
+            .collect();
+        if any_release || workflows.is_empty() {
+            return None;
+        }
+        let (named, verbs) = match workflows.as_slice() {
+            [one] => (format!("the workflow {one}"), ("publishes", "builds")),
+            _ => (
+                format!("the workflows {}", workflows.join(", ")),
+                ("publish", "build"),
+            ),
+        };
+        Some(format!(
+            "development: no entry point makes a release ({named} {} nothing and {} nothing on tags; no Dockerfile, recipe or script is a release), so nothing the project's automation builds is released; if releases are built by hand, `[entry-points] strict = true` holds this to the release standard",
+            verbs.0, verbs.1
+        ))
+    }
+
+    /// A finding about the release's compiler or profile: a development finding (a note
+    /// unless `strict`) when no release is seen ([`Workspace::release_unseen`]).
+    pub fn about_release(&self, finding: crate::diag::Finding) -> crate::diag::Finding {
+        match self.release_unseen() {
+            Some(why) => finding.note(why).development(),
+            None => finding,
+        }
+    }
+
     fn release_builds(&self) -> Vec<ReleaseBuild<'_>> {
         let mut out = Vec::new();
         for entry in &self.entry_points {

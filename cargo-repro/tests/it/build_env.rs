@@ -244,6 +244,27 @@ fn preflight_refuses_a_floating_file_even_when_the_release_image_pins_a_compiler
 }
 
 #[test]
+fn preflight_refuses_a_floating_file_when_no_entry_point_makes_a_release() {
+    // check makes it a development note (the CI workflow releases nothing), but this build is
+    // a release, made with the file.
+    let dir = outside_dir("build-no-release");
+    tiny_workspace(
+        &dir,
+        "",
+        &[
+            MAIN,
+            ("rust-toolchain.toml", "[toolchain]\nchannel = \"stable\"\n"),
+            (
+                ".github/workflows/ci.yml",
+                "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: cargo test --locked\n",
+            ),
+        ],
+    );
+    let error = preflight(&load(&dir)).unwrap_err().to_string();
+    assert!(error.contains("toolchain-unpinned"), "{error}");
+}
+
+#[test]
 fn a_native_flag_in_a_build_scripts_c_compile_fails_the_build_and_names_the_crate() {
     // `cargo build --verbose` does not show what a build script runs; the `cc` crate logs each
     // compiler command on the script's stdout, which cargo keeps in `target/…/build/*/output`.

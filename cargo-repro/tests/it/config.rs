@@ -106,3 +106,53 @@ fn two_configurations_are_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn strict_holds_development_findings_and_an_unseen_release_to_their_level() {
+    let dir = outside_dir("config-strict");
+    let ci = "on: [push]\njobs:\n  test:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: cargo build\n";
+    let files = [
+        ("rust-toolchain.toml", "[toolchain]\nchannel = \"stable\"\n"),
+        (".github/workflows/ci.yml", ci),
+    ];
+    tiny_workspace(&dir, "", &files);
+    let args = [
+        "--offline",
+        "--only",
+        "toolchain-unpinned",
+        "--only",
+        "entry-point-unlocked",
+        "--format",
+        "json",
+    ];
+    let levels = |out: &std::process::Output| -> Vec<(String, String)> {
+        json(out)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let rule = f["rule"].as_str().unwrap().to_string();
+                (rule, f["level"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let relaxed = check(&dir, &args);
+    assert_eq!(relaxed.status.code(), Some(0), "{}", stderr(&relaxed));
+    assert_eq!(
+        levels(&relaxed),
+        [
+            ("entry-point-unlocked".to_string(), "note".to_string()),
+            ("toolchain-unpinned".to_string(), "note".to_string()),
+        ]
+    );
+    write_files(&dir, &[("repro.toml", "[entry-points]\nstrict = true\n")]);
+    let strict = check(&dir, &args);
+    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(
+        levels(&strict),
+        [
+            ("entry-point-unlocked".to_string(), "warn".to_string()),
+            ("toolchain-unpinned".to_string(), "deny".to_string()),
+        ]
+    );
+}

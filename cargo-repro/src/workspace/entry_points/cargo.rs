@@ -180,16 +180,49 @@ pub struct Selection {
     pub runs: bool,
 }
 
+/// True for cargo and the tools that take its command line.
+pub fn is_cargo_program(name: &str) -> bool {
+    matches!(
+        name,
+        "cargo" | "cross" | "cargo-zigbuild" | "cargo-auditable"
+    )
+}
+
 /// The cargo invocation of a command, or `None` when it is not one.
 pub fn cargo_call(command: &Command) -> Option<CargoCall<'_>> {
     let program = command.program_name();
-    let is_cargo = matches!(
-        program,
-        "cargo" | "cross" | "cargo-zigbuild" | "cargo-auditable"
-    );
-    if !is_cargo || command.program().dynamic {
+    if !is_cargo_program(program) || command.program().dynamic {
         return None;
     }
+    call_of(command, program)
+}
+
+/// A command whose program the tool cannot tell (`$BUILD_CMD build --release`,
+/// `{{cargo-bin}} build`) and that reads like a cargo build: its first argument is a build
+/// subcommand. Rules say what they cannot tell about it.
+pub fn unknown_cargo_call(command: &Command) -> Option<CargoCall<'_>> {
+    if !command.program().dynamic {
+        return None;
+    }
+    let call = call_of(command, command.program().text.as_str())?;
+    // `install` and `run` are too common elsewhere (`$PKG install`, `$DOCKER run`).
+    let builds = matches!(call.subcommand, "build" | "b" | "rustc" | "zigbuild");
+    (builds && call.args[0].text == call.subcommand).then_some(call)
+}
+
+/// The values a program given as a variable can take, for messages: "`cross`, `cargo`".
+pub fn program_values(command: &Command) -> Option<String> {
+    let values = &command.program().values;
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+fn call_of<'a>(command: &'a Command, program: &'a str) -> Option<CargoCall<'a>> {
     let args = command.args();
     let mut index = 0;
     let mut toolchain = None;

@@ -94,8 +94,13 @@ pub fn parse(file: &SourceFile) -> Job {
                 let mut scripts = vec![run_script(&instruction.operands)];
                 scripts.extend(instruction.heredocs);
                 for script in scripts {
-                    job.commands
-                        .extend(commands_of(&script, &in_effect, None, &mut Vec::new()));
+                    job.commands.extend(commands_of(
+                        &script,
+                        &in_effect,
+                        None,
+                        &mut Vec::new(),
+                        None,
+                    ));
                 }
             }
             _ => {}

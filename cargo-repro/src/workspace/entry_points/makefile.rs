@@ -93,7 +93,7 @@ fn finish(mut job: Job, script: &Script, variables: &[EnvVar], exported: &[Strin
         .filter(|v| exported.contains(&v.name))
         .cloned()
         .collect();
-    job.commands = commands_of(script, &job.env, None, &mut Vec::new());
+    job.commands = commands_of(script, &job.env, None, &mut Vec::new(), None);
     for command in &mut job.commands {
         let program = &mut command.words[0];
         if program.dynamic

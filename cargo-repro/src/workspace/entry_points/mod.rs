@@ -9,12 +9,15 @@
 
 pub mod cargo;
 pub mod dockerfile;
+pub mod expressions;
+pub mod helpers;
 pub mod justfile;
 pub mod makefile;
 pub mod references;
 pub mod roles;
 pub mod shell;
 pub mod toolchains;
+pub mod values;
 pub mod workflow;
 
 use std::ops::Range;
@@ -97,6 +100,8 @@ pub struct Command {
     /// Where it runs, relative to the workspace root (a step's `working-directory`; `.`
     /// elsewhere): relative paths it names are joined to it.
     pub directory: String,
+    /// Where its standard output is redirected (`>> $GITHUB_ENV`, `> man/app.1`).
+    pub stdout: Option<Word>,
 }
 
 impl Command {
@@ -241,6 +246,9 @@ pub struct Reference {
     pub target: Target,
     /// Where the reference is written.
     pub span: Range<usize>,
+    /// The environment in effect where it runs (a script inherits what is exported, which
+    /// for workflow steps is their whole `env`).
+    pub env: Vec<EnvVar>,
 }
 
 /// What a reference points at. Paths are relative to the workspace root, normalised.
@@ -272,8 +280,16 @@ pub struct Job {
     pub references: Vec<Reference>,
     /// Why the job publishes something, when it does (for its role).
     pub publishes: Option<String>,
+    /// The action through which the job deploys documentation pages, when it does
+    /// (`actions/deploy-pages`, `peaceiris/actions-gh-pages`): such a job is documentation.
+    pub deploys_pages: Option<String>,
     /// Jobs or recipes it depends on (`needs:`, recipe dependencies).
     pub needs: Vec<String>,
+    /// For a script: what the jobs that run it set in its environment (each variable with
+    /// every value they give it; unset by some is empty), merged. Its words are expanded
+    /// with it, and rules judging a command's environment see it through
+    /// [`Job::env_value`]; spans are in the callers' files, so nothing is reported at them.
+    pub inherited: Vec<EnvVar>,
     /// The target a runner's host builds for when no `--target` is given (from `runs-on`).
     pub host_target: Option<String>,
     /// Where the job is declared (for whole-file jobs, the file's start).
@@ -281,6 +297,14 @@ pub struct Job {
 }
 
 impl Job {
+    /// The value of a variable in effect for a command of the job: the command's own
+    /// environment, else what the jobs that run this script set.
+    pub fn env_value<'a>(&'a self, command: &'a Command, name: &str) -> Option<&'a EnvVar> {
+        command
+            .env_value(name)
+            .or_else(|| self.inherited.iter().rev().find(|v| v.name == name))
+    }
+
     pub fn new(name: impl Into<String>, span: Range<usize>) -> Job {
         Job {
             name: name.into(),
@@ -291,7 +315,9 @@ impl Job {
             actions: Vec::new(),
             references: Vec::new(),
             publishes: None,
+            deploys_pages: None,
             needs: Vec::new(),
+            inherited: Vec::new(),
             host_target: None,
             span,
         }
@@ -316,7 +342,7 @@ impl EntryPoint {
             EntryKind::Dockerfile => (vec![dockerfile::parse(&file)], Vec::new()),
             EntryKind::Justfile => (justfile::parse(&file), Vec::new()),
             EntryKind::Makefile => (makefile::parse(&file), Vec::new()),
-            EntryKind::Script => (vec![script_job(&file)], Vec::new()),
+            EntryKind::Script => (vec![script_job(&file, &[])], Vec::new()),
         };
         for job in &mut jobs {
             references::complete(job);
@@ -326,6 +352,18 @@ impl EntryPoint {
             file,
             jobs,
             triggers,
+        }
+    }
+
+    /// A script parsed with what the jobs that run it set (see [`Job::inherited`]).
+    pub fn parse_script(file: SourceFile, inherited: &[EnvVar]) -> EntryPoint {
+        let mut job = script_job(&file, inherited);
+        references::complete(&mut job);
+        EntryPoint {
+            kind: EntryKind::Script,
+            file,
+            jobs: vec![job],
+            triggers: Vec::new(),
         }
     }
 
@@ -395,27 +433,41 @@ pub fn in_job(finding: Finding, job: &Job) -> Finding {
     }
 }
 
-/// A whole shell script file as one job.
-fn script_job(file: &SourceFile) -> Job {
+/// A whole shell script file as one job; `inherited` is what the jobs that run it set (used
+/// to expand its words, see [`Job::inherited`]).
+fn script_job(file: &SourceFile, inherited: &[EnvVar]) -> Job {
     let mut job = Job::new("", 0..0);
+    let expand = |text: &str, env: &[EnvVar]| {
+        let mut scope: Vec<EnvVar> = inherited.to_vec();
+        scope.extend(env.iter().cloned());
+        values::shell_values(text, &scope)
+    };
     job.commands = commands_of(
         &Script::contiguous(&file.text, 0),
         &[],
         None,
         &mut Vec::new(),
+        Some(&expand),
     );
+    job.inherited = inherited.to_vec();
     job
 }
 
+/// How a format expands a word before it runs: every value the text can take in the
+/// environment in effect (`${{ … }}` in workflows, `{{ … }}` in justfiles, then shell
+/// parameters), or `None` when the tool cannot list them.
+pub type Expand<'a> = &'a dyn Fn(&str, &[EnvVar]) -> Option<Vec<String>>;
+
 /// The commands of a script, with `env` (the job's) plus what the script itself exports or
 /// assigns before each command. Programs written as variables are resolved through that
-/// environment. `exported` collects the script's own exports, for scripts that run later in
-/// the same job.
+/// environment, and with `expand` every dynamic word gets the values it can take.
+/// `exported` collects the script's own exports, for scripts that run later in the same job.
 pub fn commands_of(
     script: &Script,
     env: &[EnvVar],
     step: Option<usize>,
     exported: &mut Vec<EnvVar>,
+    expand: Option<Expand<'_>>,
 ) -> Vec<Command> {
     let mut out = Vec::new();
     let mut local: Vec<EnvVar> = Vec::new();
@@ -426,12 +478,21 @@ pub fn commands_of(
             .chain(&local)
             .cloned()
             .collect();
+        let with_values = |mut var: EnvVar, scope: &[EnvVar]| {
+            if var.value.dynamic
+                && let Some(expand) = expand
+            {
+                var.value.set_values(expand(&var.value.text, scope));
+            }
+            var
+        };
         // `A=1 cmd` and `env A=1 cmd` both set A for the command.
         let own: Vec<EnvVar> = simple
             .assignments
             .iter()
             .chain(&simple.prefix)
             .filter_map(env_var_of)
+            .map(|var| with_values(var, &in_effect))
             .collect();
         if simple.words.is_empty() {
             // `NAME=value` alone sets a shell variable for the rest of the script.
@@ -443,7 +504,11 @@ pub fn commands_of(
             program,
             "export" | "declare" | "typeset" | "readonly" | "local"
         ) {
-            let set: Vec<EnvVar> = simple.words[1..].iter().filter_map(env_var_of).collect();
+            let set: Vec<EnvVar> = simple.words[1..]
+                .iter()
+                .filter_map(env_var_of)
+                .map(|var| with_values(var, &in_effect))
+                .collect();
             if program == "export" {
                 exported.extend(set);
             } else {
@@ -456,6 +521,19 @@ pub fn commands_of(
         for word in &mut words[1..] {
             substitute_env(word, &in_effect);
         }
+        if let Some(expand) = expand {
+            for (index, word) in words.iter_mut().enumerate() {
+                if !word.dynamic {
+                    continue;
+                }
+                let values = expand(&word.text, &in_effect);
+                if index == 0 {
+                    choose_program(word, values);
+                } else {
+                    word.set_values(values);
+                }
+            }
+        }
         out.push(Command {
             assignments: simple.assignments,
             prefix: simple.prefix,
@@ -463,9 +541,48 @@ pub fn commands_of(
             env: in_effect,
             step,
             directory: ".".to_string(),
+            stdout: simple.stdout,
         });
     }
     out
+}
+
+/// A program given as a variable that can take several values: the program when every
+/// value runs the same one, or cargo and tools that take its command line (`cross`,
+/// `cargo-zigbuild`), standing for all of them (`cargo` when it is one); the values are kept
+/// on the word either way, first words only.
+fn choose_program(word: &mut Word, values: Option<Vec<String>>) {
+    let Some(values) = values else { return };
+    let mut programs: Vec<String> = Vec::new();
+    for value in &values {
+        let Some(first) = value.split_whitespace().next() else {
+            return;
+        };
+        if shell::is_dynamic(first) {
+            return;
+        }
+        if !programs.iter().any(|p| p == first) {
+            programs.push(first.to_string());
+        }
+    }
+    match programs.as_slice() {
+        [] => {}
+        [one] => {
+            word.text = one.clone();
+            word.dynamic = false;
+            word.values.clear();
+        }
+        several if several.iter().all(|p| cargo::is_cargo_program(p)) => {
+            word.text = if several.iter().any(|p| p == "cargo") {
+                "cargo".to_string()
+            } else {
+                several[0].clone()
+            };
+            word.dynamic = false;
+            word.values = programs;
+        }
+        _ => word.values = programs,
+    }
 }
 
 /// An `EnvVar` for a `NAME=value` word.

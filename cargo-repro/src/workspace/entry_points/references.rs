@@ -67,6 +67,30 @@ const DOCKER_OPTIONS_WITH_VALUE: &[&str] = &[
     "--add-host",
 ];
 
+/// `just` options that print something instead of running a recipe (`just -l`).
+const JUST_INFORMATION: &[&str] = &[
+    "-l",
+    "--list",
+    "--summary",
+    "--dump",
+    "--evaluate",
+    "--variables",
+    "-s",
+    "--show",
+    "--groups",
+    "--help",
+    "-h",
+    "--version",
+    "-V",
+    "--fmt",
+    "--choose",
+    "--edit",
+    "-e",
+    "--init",
+    "--completions",
+    "--man",
+];
+
 /// The positional arguments of a docker command after its subcommand words.
 fn positionals(args: &[Word]) -> Vec<&Word> {
     let mut out = Vec::new();
@@ -92,8 +116,20 @@ fn references_in(command: &Command, directory: &str) -> Vec<Reference> {
     let reference = |target: Target, word: &Word| Reference {
         target,
         span: word.span.clone(),
+        env: command.env.clone(),
     };
     if program.dynamic {
+        if program
+            .values
+            .iter()
+            .all(|v| v.contains('/') || v.ends_with(".sh"))
+        {
+            for path in &program.values {
+                if !path.starts_with('/') {
+                    out.push(reference(Target::Script(join(directory, path)), program));
+                }
+            }
+        }
         return out;
     }
     let script_word = match name {
@@ -104,11 +140,14 @@ fn references_in(command: &Command, directory: &str) -> Vec<Reference> {
         _ if program.text.contains('/') || program.text.ends_with(".sh") => Some(program),
         _ => None,
     };
-    if let Some(word) = script_word
-        && !word.dynamic
-        && !word.text.starts_with('/')
-    {
-        out.push(reference(Target::Script(join(directory, &word.text)), word));
+    // A script named by a word with several values (`bash ${{ matrix.script }}`) is each of
+    // them.
+    if let Some(word) = script_word {
+        for path in word.possible().unwrap_or_default() {
+            if !path.starts_with('/') {
+                out.push(reference(Target::Script(join(directory, path)), word));
+            }
+        }
     }
     match name {
         "docker" | "podman" | "buildah" => {
@@ -144,6 +183,10 @@ fn references_in(command: &Command, directory: &str) -> Vec<Reference> {
                 }
             }
         }
+        "just"
+            if args
+                .iter()
+                .any(|w| JUST_INFORMATION.contains(&w.text.as_str())) => {}
         "just" | "make" | "gmake" => {
             let kind = if name == "just" {
                 EntryKind::Justfile
@@ -204,7 +247,9 @@ fn run_image(command: &Command) -> Option<ImageUse> {
         return None;
     }
     let image = positionals(&args[run_at + 1..]).first().copied()?.clone();
-    (!image.dynamic).then(|| ImageUse {
+    // An image whose name has values (`ghcr.io/cross-rs/${{ matrix.target }}:main`) is kept
+    // with them.
+    (!image.dynamic || !image.values.is_empty()).then(|| ImageUse {
         kind: ImageKind::Run,
         image,
         args: BTreeMap::new(),

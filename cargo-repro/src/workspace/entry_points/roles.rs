@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::cargo::{cargo_call, is_build};
-use super::{EntryKind, EntryPoint, Job, Role, Target};
+use super::{EntryKind, EntryPoint, EnvVar, Job, Role, Target, Word};
 use crate::workspace::source_file::SourceFile;
 use crate::workspace::{display_path, read_dir_in};
 
@@ -15,6 +15,9 @@ use crate::workspace::{display_path, read_dir_in};
 const MAX_ENTRY_POINT_BYTES: u64 = 1 << 20;
 /// At most this many files are followed by reference.
 const MAX_FOLLOWED: usize = 256;
+/// Folders whose `*.sh` scripts are entry points (with those at the root), referenced or not:
+/// a maintainer's packaging script is often run by hand.
+const SCRIPT_DIRS: &[&str] = &["scripts", "ci", "devtools", "tools", "packaging"];
 
 /// The kind of a file in the usual places, by its name.
 fn kind_by_name(name: &str) -> Option<EntryKind> {
@@ -37,19 +40,22 @@ fn kind_by_name(name: &str) -> Option<EntryKind> {
 pub fn discover(root: &Path) -> anyhow::Result<Vec<EntryPoint>> {
     let mut found: BTreeMap<String, EntryKind> = BTreeMap::new();
     for entry in read_dir_in(root, root)? {
-        if let Some(kind) = entry
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(kind_by_name)
+        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let kind =
+            kind_by_name(name).or_else(|| name.ends_with(".sh").then_some(EntryKind::Script));
+        if let Some(kind) = kind
             && entry.is_file()
         {
             found.insert(display_path(root, &entry), kind);
         }
     }
-    for (dir, kind) in [
-        (root.join(".github").join("workflows"), EntryKind::Workflow),
-        (root.join("scripts"), EntryKind::Script),
-    ] {
+    let mut places = vec![(root.join(".github").join("workflows"), EntryKind::Workflow)];
+    places.extend(
+        SCRIPT_DIRS
+            .iter()
+            .map(|dir| (root.join(dir), EntryKind::Script)),
+    );
+    for (dir, kind) in places {
         if !dir.is_dir() {
             continue;
         }
@@ -75,8 +81,92 @@ pub fn discover(root: &Path) -> anyhow::Result<Vec<EntryPoint>> {
         }
     }
     follow_references(root, &canonical_root, &mut entries);
+    inherit_environment(&mut entries);
+    follow_references(root, &canonical_root, &mut entries);
     assign_roles(&mut entries);
     Ok(entries.into_values().collect())
+}
+
+/// Parses again, with what their callers set, the scripts that jobs run (`TARGET=x
+/// ./ci/build.sh`, a workflow step's `env:`): their words then take the values the callers
+/// give (see [`Job::inherited`]).
+fn inherit_environment(entries: &mut BTreeMap<String, EntryPoint>) {
+    let mut callers: BTreeMap<String, Vec<&[EnvVar]>> = BTreeMap::new();
+    for entry in entries.values() {
+        for job in &entry.jobs {
+            for reference in &job.references {
+                if let Target::Script(path) = &reference.target {
+                    callers
+                        .entry(path.clone())
+                        .or_default()
+                        .push(&reference.env);
+                }
+            }
+        }
+    }
+    let mut reparsed: Vec<(String, EntryPoint)> = Vec::new();
+    for (path, envs) in callers {
+        let Some(entry) = entries.get(&path) else {
+            continue;
+        };
+        if entry.kind != EntryKind::Script {
+            continue;
+        }
+        let inherited = merge_environments(&envs);
+        if !inherited.is_empty() {
+            reparsed.push((
+                path,
+                EntryPoint::parse_script(entry.file.clone(), &inherited),
+            ));
+        }
+    }
+    entries.extend(reparsed);
+}
+
+/// The variables some caller sets, each with every value the callers give it (empty for
+/// those that do not set it); unknown when one of them is.
+fn merge_environments(envs: &[&[EnvVar]]) -> Vec<EnvVar> {
+    let mut names: Vec<&str> = Vec::new();
+    for env in envs {
+        for var in env.iter() {
+            if !names.contains(&var.name.as_str()) {
+                names.push(&var.name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let mut all: Option<Vec<String>> = Some(Vec::new());
+        let mut first: Option<&EnvVar> = None;
+        for env in envs {
+            let var = env.iter().rev().find(|v| v.name == name);
+            first = first.or(var);
+            let values: Option<Vec<String>> = match var {
+                Some(var) => var
+                    .value
+                    .possible()
+                    .map(|p| p.into_iter().map(str::to_string).collect()),
+                None => Some(vec![String::new()]),
+            };
+            all = match (all, values) {
+                (Some(mut all), Some(values)) => {
+                    all.extend(values);
+                    Some(all)
+                }
+                _ => None,
+            };
+        }
+        let first = first.expect("some caller sets it");
+        let mut value = Word::new(first.value.text.clone(), 0..0);
+        value.dynamic = true;
+        value.set_values(all);
+        out.push(EnvVar {
+            name: name.to_string(),
+            name_span: 0..0,
+            value,
+        });
+    }
+    out
 }
 
 /// Reads the files that entry points refer to, until none is new.
@@ -193,8 +283,21 @@ fn only_tests(job: &Job) -> bool {
         })
 }
 
+/// The pages action of a job that deploys documentation and publishes no release: such a
+/// job builds a website or a book, whatever triggers it.
+fn documentation_only(job: &Job) -> Option<&str> {
+    let releases = job
+        .publishes
+        .as_deref()
+        .is_some_and(|p| !p.starts_with("uploads") && !p.starts_with("exports"));
+    job.deploys_pages.as_deref().filter(|_| !releases)
+}
+
 /// The role of a workflow job from its own steps: publishing, or building on tags.
 fn workflow_role(entry: &EntryPoint, job: &Job) -> Option<Role> {
+    if documentation_only(job).is_some() {
+        return None;
+    }
     let tagged = runs_on_tags(entry);
     let trigger_text = if entry.triggers.iter().any(|t| t == "push: tags") {
         "workflow runs on tags"
@@ -256,11 +359,10 @@ fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(Strin
                     } else {
                         name.clone()
                     };
-                    target
-                        .jobs
-                        .iter()
-                        .position(|j| j.name == name)
-                        .into_iter()
+                    // Every recipe of the name: a justfile has one per platform when they
+                    // carry `[linux]`, `[macos]`, `[windows]` attributes.
+                    (0..target.jobs.len())
+                        .filter(|&i| target.jobs[i].name == name)
                         .collect()
                 }
                 _ => (0..target.jobs.len()).collect(),
@@ -273,16 +375,17 @@ fn propagate(entries: &BTreeMap<String, EntryPoint>, roles: &mut BTreeMap<(Strin
             }
         }
         for need in &job.needs {
-            if let Some(i) = entry.jobs.iter().position(|j| &j.name == need) {
+            for i in (0..entry.jobs.len()).filter(|&i| &entry.jobs[i].name == need) {
                 let needed = &entry.jobs[i];
                 // A needed workflow job counts when it builds or keeps artifacts, or, in a
                 // workflow that runs on tags, unless it only tests (its build may be an
-                // action's).
+                // action's); one that deploys documentation pages never does.
                 let builds = entry.kind != EntryKind::Workflow
-                    || needed.commands.iter().any(is_build)
-                    || !needed.references.is_empty()
-                    || needed.publishes.is_some()
-                    || (runs_on_tags(entry) && !only_tests(needed));
+                    || documentation_only(needed).is_none()
+                        && (needed.commands.iter().any(is_build)
+                            || !needed.references.is_empty()
+                            || needed.publishes.is_some()
+                            || (runs_on_tags(entry) && !only_tests(needed)));
                 if builds {
                     next.push((
                         (path.clone(), i),
@@ -321,15 +424,41 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
     let release_workflows = roles
         .keys()
         .any(|(path, _)| entries[path].kind == EntryKind::Workflow);
+    // Without them, recipes and scripts that publish (`gh release create`, `docker push`)
+    // are the release, with what they run; in a justfile or Makefile that has one, the
+    // recipes it does not reach are not the release, whatever their names.
+    let mut publishing_files: BTreeSet<String> = BTreeSet::new();
+    if !release_workflows {
+        for (path, entry) in entries.iter() {
+            if entry.kind == EntryKind::Workflow {
+                continue;
+            }
+            for (index, job) in entry.jobs.iter().enumerate() {
+                if let Some(publishes) = &job.publishes {
+                    let label = entry.job_label(job);
+                    roles
+                        .entry((path.clone(), index))
+                        .or_insert_with(|| Role::release(format!("{label} {publishes}")));
+                    publishing_files.insert(path.clone());
+                }
+            }
+        }
+        propagate(entries, &mut roles);
+    }
     for (path, entry) in entries.iter() {
         if release_workflows {
             break;
         }
         for (index, job) in entry.jobs.iter().enumerate() {
             let role = match entry.kind {
-                EntryKind::Justfile | EntryKind::Makefile if release_name(&job.name) => Some(
-                    Role::release(format!("recipe `{}` is named for releases", job.name)),
-                ),
+                EntryKind::Justfile | EntryKind::Makefile
+                    if release_name(&job.name) && !publishing_files.contains(path) =>
+                {
+                    Some(Role::release(format!(
+                        "recipe `{}` is named for releases",
+                        job.name
+                    )))
+                }
                 EntryKind::Script if release_name(path) => {
                     Some(Role::release(format!("{path} is named for releases")))
                 }
@@ -341,14 +470,23 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
         }
     }
     propagate(entries, &mut roles);
-    let mut referenced: BTreeMap<String, String> = BTreeMap::new();
+    // What runs each file (and each recipe, as `file` and its name), for the reasons.
+    let mut referenced: BTreeMap<(String, String), String> = BTreeMap::new();
     for entry in entries.values() {
         for job in &entry.jobs {
             for reference in &job.references {
                 if let Some((target, _)) = target_file(&reference.target) {
+                    let recipe = match &reference.target {
+                        Target::Recipe { name, .. } => name.clone(),
+                        _ => String::new(),
+                    };
+                    let label = entry.job_label(job);
                     referenced
-                        .entry(target)
-                        .or_insert_with(|| entry.job_label(job));
+                        .entry((target.clone(), String::new()))
+                        .or_insert_with(|| label.clone());
+                    if !recipe.is_empty() {
+                        referenced.entry((target, recipe)).or_insert(label);
+                    }
                 }
             }
         }
@@ -364,11 +502,27 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
                 Some(role) => role,
                 None => match kind {
                     EntryKind::Dockerfile
-                        if !referenced.contains_key(path) && !release_workflows =>
+                        if !referenced.contains_key(&(path.clone(), String::new()))
+                            && !release_workflows
+                            && job.commands.iter().any(is_build) =>
                     {
                         Role::release(
                             "no workflow builds this Dockerfile and none makes a release: it is taken for a release image",
                         )
+                    }
+                    EntryKind::Dockerfile
+                        if !referenced.contains_key(&(path.clone(), String::new()))
+                            && !release_workflows =>
+                    {
+                        Role::development(
+                            "no workflow builds this Dockerfile and it builds nothing of the workspace (no `cargo build`): a tool or test image, not a release",
+                        )
+                    }
+                    EntryKind::Workflow if let Some(action) = documentation_only(job) => {
+                        Role::development(format!(
+                            "job `{}` deploys documentation pages ({action}): it makes no release",
+                            job.name
+                        ))
                     }
                     EntryKind::Workflow => Role::development(format!(
                         "job `{}` publishes nothing{}",
@@ -379,13 +533,17 @@ fn assign_roles(entries: &mut BTreeMap<String, EntryPoint>) {
                             format!(" and the workflow runs on {triggers}")
                         }
                     )),
-                    _ => match referenced.get(path) {
+                    _ => match referenced.get(&(path.clone(), job.name.clone())) {
                         Some(by) => Role::development(format!(
                             "{} is run only by development jobs ({by})",
                             labels[index]
                         )),
                         None if release_workflows => Role::development(format!(
                             "{} is not run by the release workflows",
+                            labels[index]
+                        )),
+                        None if publishing_files.contains(path) => Role::development(format!(
+                            "{} is not run by the recipes that publish",
                             labels[index]
                         )),
                         None => Role::development(format!(
@@ -404,10 +562,11 @@ mod tests {
     use super::*;
 
     fn workspace(files: &[(&str, &str)]) -> Vec<EntryPoint> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "cargo-repro-roles-{}-{}",
             std::process::id(),
-            files.len()
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let _ = std::fs::remove_dir_all(&dir);
         for (path, text) in files {
@@ -524,6 +683,101 @@ mod tests {
             "{recipe:?}"
         );
         assert!(!role_of(&with_workflow, "Dockerfile", "").is_release());
+    }
+
+    #[test]
+    fn a_job_that_deploys_pages_is_documentation() {
+        let entries = workspace(&[(
+            ".github/workflows/release.yml",
+            "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n\
+             \x20     - run: cargo build --release --locked\n\
+             \x20     - uses: softprops/action-gh-release@v2\n\
+             \x20 book:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cargo run -p generate-book\n\
+             \x20     - uses: peaceiris/actions-gh-pages@v4\n\
+             \x20 notes:\n    needs: [book]\n    runs-on: ubuntu-latest\n    steps:\n      - uses: softprops/action-gh-release@v2\n",
+        )]);
+        assert!(role_of(&entries, ".github/workflows/release.yml", "build").is_release());
+        let book = role_of(&entries, ".github/workflows/release.yml", "book");
+        assert!(!book.is_release(), "{book:?}");
+        assert!(
+            book.reason
+                .contains("deploys documentation pages (peaceiris/actions-gh-pages)"),
+            "{book:?}"
+        );
+    }
+
+    #[test]
+    fn an_unbuilt_dockerfile_that_builds_nothing_is_not_a_release_image() {
+        let entries = workspace(&[
+            (
+                "Dockerfile",
+                "FROM centos:7\nRUN curl https://sh.rustup.rs -sSf | sh -s -- -y && cargo install cargo-audit\n",
+            ),
+            (
+                "app.Dockerfile",
+                "FROM rust:1.95.0\nRUN cargo install --path . --locked\n",
+            ),
+        ]);
+        let tools = role_of(&entries, "Dockerfile", "");
+        assert!(!tools.is_release(), "{tools:?}");
+        assert!(tools.reason.contains("builds nothing of the workspace"));
+        assert!(role_of(&entries, "app.Dockerfile", "").is_release());
+    }
+
+    #[test]
+    fn recipes_for_each_platform_and_publishing_recipes() {
+        let justfile = "[linux]\npackage: build\n    tar czf a.tgz b\n\n[windows]\npackage: build\n    7z a a.zip b\n\n\
+                        build:\n    cargo build --release --locked\n\n\
+                        build-release:\n    cargo build --release\n\n\
+                        gh-release:\n    just package\n    gh release create v1 a.tgz\n";
+        let entries = workspace(&[("justfile", justfile)]);
+        let packages: Vec<&Role> = entries[0]
+            .jobs
+            .iter()
+            .filter(|j| j.name == "package")
+            .map(|j| &j.role)
+            .collect();
+        assert_eq!(packages.len(), 2);
+        assert!(packages.iter().all(|r| r.is_release()), "{packages:?}");
+        let publish = role_of(&entries, "justfile", "gh-release");
+        assert_eq!(
+            publish.reason,
+            "recipe `gh-release` of justfile runs `gh release`"
+        );
+        assert!(role_of(&entries, "justfile", "build").is_release());
+        let named = role_of(&entries, "justfile", "build-release");
+        assert!(!named.is_release(), "{named:?}");
+        assert!(named.reason.contains("not run by the recipes that publish"));
+    }
+
+    #[test]
+    fn scripts_expand_with_what_their_callers_set() {
+        let entries = workspace(&[
+            (
+                ".github/workflows/release.yml",
+                "on:\n  push:\n    tags: ['v*']\njobs:\n  build:\n    runs-on: ubuntu-latest\n\
+                 \x20   strategy:\n      matrix:\n        flags: ['', '-C linker=cc']\n    steps:\n\
+                 \x20     - run: ./bin/package\n        env:\n          EXTRA: ${{ matrix.flags }}\n          CARGO: cross\n",
+            ),
+            (
+                "bin/package",
+                "RUSTFLAGS=\"-D warnings $EXTRA\" $CARGO build --release\n",
+            ),
+        ]);
+        let script = entries
+            .iter()
+            .find(|e| e.file.display_path == "bin/package")
+            .unwrap();
+        let job = &script.jobs[0];
+        assert!(job.role.is_release());
+        let build = &job.commands[0];
+        assert_eq!(build.program().text, "cross");
+        let flags = build.env_value("RUSTFLAGS").unwrap();
+        assert_eq!(
+            flags.value.values,
+            ["-D warnings ", "-D warnings -C linker=cc"]
+        );
+        assert!(job.env_value(build, "CARGO").is_some(), "inherited");
     }
 
     #[test]

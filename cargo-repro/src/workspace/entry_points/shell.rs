@@ -89,6 +89,10 @@ pub struct Word {
     pub span: Range<usize>,
     /// True when the word holds an expansion whose value the tool cannot know.
     pub dynamic: bool,
+    /// For a dynamic word, every value it can take, when the tool can list them all (the
+    /// values of a matrix key, the arms of a just `if`, `a || 'b'`); empty when it cannot.
+    /// Each value is free of expansions.
+    pub values: Vec<String>,
 }
 
 impl Word {
@@ -100,6 +104,38 @@ impl Word {
             text,
             span,
             dynamic,
+            values: Vec::new(),
+        }
+    }
+
+    /// Every value the word can take: its text when it is static, the listed values of a
+    /// dynamic word; `None` when the tool cannot tell.
+    pub fn possible(&self) -> Option<Vec<&str>> {
+        if !self.dynamic {
+            Some(vec![self.text.as_str()])
+        } else if self.values.is_empty() {
+            None
+        } else {
+            Some(self.values.iter().map(String::as_str).collect())
+        }
+    }
+
+    /// Gives the word the values it can take: one value makes it static, several are listed,
+    /// none known (`None`) leaves it as it is.
+    pub fn set_values(&mut self, values: Option<Vec<String>>) {
+        let Some(mut values) = values else { return };
+        values.dedup();
+        if values.is_empty() || values.iter().any(|v| is_dynamic(v)) {
+            return;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        values.retain(|v| seen.insert(v.clone()));
+        if values.len() == 1 {
+            self.text = values.remove(0);
+            self.dynamic = false;
+            self.values.clear();
+        } else {
+            self.values = values;
         }
     }
 
@@ -124,11 +160,15 @@ pub struct SimpleCommand {
     pub prefix: Vec<Word>,
     /// The program and its arguments, redirections removed.
     pub words: Vec<Word>,
+    /// Where its standard output goes, when it is redirected to a file (`> f`, `>> f`).
+    pub stdout: Option<Word>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Token {
     Word(Word, Range<usize>),
+    /// The target of a redirection of standard output.
+    Stdout(Word),
     /// `&&`, `||`, `;`, `;;`, `|`, `&`, `(`, `)`, or a newline (`\n`).
     Operator(&'static str),
 }
@@ -143,6 +183,7 @@ pub fn parse(script: &Script) -> Vec<SimpleCommand> {
     for token in tokens {
         match token {
             Token::Word(word, raw) => current.push((word, raw)),
+            Token::Stdout(word) => state.stdout = Some(word),
             Token::Operator(op) => {
                 if op == ")" && state.case_pattern {
                     // `pattern)`: the words so far name a case arm, not a command.
@@ -163,6 +204,8 @@ pub fn parse(script: &Script) -> Vec<SimpleCommand> {
 
 #[derive(Default)]
 struct State {
+    /// The standard output redirection of the command being read.
+    stdout: Option<Word>,
     /// Inside `case … esac`, how deep.
     case_depth: usize,
     /// The next words up to `)` are a case pattern.
@@ -176,7 +219,7 @@ const RESERVED: &[&str] = &[
 
 /// Programs that run the rest of the command line.
 const WRAPPERS: &[&str] = &[
-    "sudo", "exec", "time", "nice", "nohup", "command", "builtin", "eval",
+    "sudo", "exec", "time", "nice", "nohup", "command", "builtin", "eval", "fakeroot",
 ];
 
 fn finish(
@@ -188,6 +231,7 @@ fn finish(
         .into_iter()
         .map(|(word, _)| word)
         .collect();
+    let stdout = state.stdout.take();
     loop {
         let Some(first) = words.first() else {
             return;
@@ -252,6 +296,7 @@ fn finish(
             }
             "rustup" if words.get(1).is_some_and(|w| w.text == "run") => 3.min(words.len()),
             "nice" => 1 + options_len(&words[1..], &["-n"]),
+            "fakeroot" => 1 + options_len(&words[1..], &["-l", "--lib", "-s", "-i", "-b"]),
             word if WRAPPERS.contains(&word) => 1 + options_len(&words[1..], &[]),
             _ => 0,
         };
@@ -267,6 +312,7 @@ fn finish(
         assignments,
         prefix,
         words,
+        stdout,
     });
 }
 
@@ -306,7 +352,8 @@ fn tokenize(script: &Script) -> Vec<Token> {
     let mut tokens = Vec::new();
     let mut heredocs: Vec<(String, bool)> = Vec::new();
     let mut at = 0;
-    let mut redirect_pending = false;
+    // A redirection's target is still to come: `Some(true)` when it receives standard output.
+    let mut redirect_pending: Option<bool> = None;
     while at < bytes.len() {
         let c = bytes[at];
         match c {
@@ -333,7 +380,7 @@ fn tokenize(script: &Script) -> Vec<Token> {
                     "|&" => "|",
                     "&>" => {
                         at += 2;
-                        redirect_pending = true;
+                        redirect_pending = Some(true);
                         continue;
                     }
                     _ => match c {
@@ -351,7 +398,9 @@ fn tokenize(script: &Script) -> Vec<Token> {
                 tokens.push(Token::Operator(op));
             }
             b'<' | b'>' => {
-                (at, redirect_pending) = redirect(text, at, &mut heredocs);
+                let pending;
+                (at, pending) = redirect(text, at, &mut heredocs);
+                redirect_pending = pending.then_some(c == b'>');
             }
             _ => {
                 let (word, end) = read_word(text, at);
@@ -359,23 +408,26 @@ fn tokenize(script: &Script) -> Vec<Token> {
                 if word.chars().all(|c| c.is_ascii_digit())
                     && matches!(bytes.get(end), Some(b'<' | b'>'))
                 {
-                    (at, redirect_pending) = redirect(text, end, &mut heredocs);
+                    let pending;
+                    (at, pending) = redirect(text, end, &mut heredocs);
+                    redirect_pending = pending.then_some(word == "1" && bytes[end] == b'>');
                     continue;
                 }
-                if redirect_pending {
-                    redirect_pending = false;
-                } else {
-                    let span = script.file_span(&(at..end));
-                    let dynamic = is_dynamic(&word);
-                    let raw = at..end;
-                    tokens.push(Token::Word(
-                        Word {
-                            text: word,
-                            span,
-                            dynamic,
-                        },
-                        raw,
-                    ));
+                let span = script.file_span(&(at..end));
+                let dynamic = is_dynamic(&word);
+                let word = Word {
+                    text: word,
+                    span,
+                    dynamic,
+                    values: Vec::new(),
+                };
+                match redirect_pending.take() {
+                    // `>&2`, `>&-`: a descriptor, not a file.
+                    Some(true) if !word.text.chars().all(|c| c.is_ascii_digit() || c == '-') => {
+                        tokens.push(Token::Stdout(word));
+                    }
+                    Some(_) => {}
+                    None => tokens.push(Token::Word(word, at..end)),
                 }
                 at = end;
             }
@@ -496,6 +548,13 @@ fn read_word(text: &str, start: usize) -> (String, usize) {
             }
             b'$' => {
                 let end = expansion_end(text, at);
+                out.push_str(&text[at..end]);
+                at = end;
+            }
+            // A just interpolation (`{{ if x != "" { "a" } else { "b" } }}`) is one piece of
+            // a word, spaces and all.
+            b'{' if bytes.get(at + 1) == Some(&b'{') => {
+                let end = text[at..].find("}}").map_or(text.len(), |i| at + i + 2);
                 out.push_str(&text[at..end]);
                 at = end;
             }
@@ -620,6 +679,37 @@ mod tests {
         assert!(!command.words[1].dynamic);
         assert!(command.words[2].dynamic);
         assert_eq!(command.words[3].text, "${{ env.T }}");
+    }
+
+    #[test]
+    fn standard_output_redirections() {
+        let stdout = |text: &str| -> Option<String> {
+            parse(&Script::contiguous(text, 0))
+                .remove(0)
+                .stdout
+                .map(|w| w.text)
+        };
+        assert_eq!(
+            stdout("echo \"A=1\" >> $GITHUB_ENV\n").as_deref(),
+            Some("$GITHUB_ENV")
+        );
+        assert_eq!(
+            stdout("cargo build > out.log 2>&1\n").as_deref(),
+            Some("out.log")
+        );
+        assert_eq!(stdout("cargo build 2> err.log\n"), None);
+        assert_eq!(stdout("echo no >&2\n"), None);
+        assert_eq!(
+            stdout("app --man 1> man/app.1\n").as_deref(),
+            Some("man/app.1")
+        );
+        let just = parse(&Script::contiguous(
+            "{{ if a == \"b\" { \"cargo\" } else { \"cross\" } }} build\n",
+            0,
+        ));
+        assert_eq!(just[0].words.len(), 2, "an interpolation is one word");
+        let wrapped = parse(&Script::contiguous("fakeroot dpkg-deb --build pkg\n", 0));
+        assert_eq!(wrapped[0].words[0].text, "dpkg-deb");
     }
 
     #[test]

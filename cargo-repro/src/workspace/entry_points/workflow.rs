@@ -5,14 +5,19 @@ use std::collections::BTreeMap;
 
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
+use super::expressions::{self, Matrix, Scope, Value};
 use super::shell::{Script, Word};
-use super::{ActionUse, EnvVar, ImageKind, ImageUse, Job, Reference, Target, commands_of};
+use super::{
+    ActionUse, Command, EnvVar, ImageKind, ImageUse, Job, Reference, Target, commands_of, values,
+};
 use crate::workspace::source_file::SourceFile;
 
 /// A YAML node with the byte span of where it starts in the file.
 #[derive(Clone, Debug)]
 enum Node {
     Scalar(String, usize),
+    /// A boolean or a number, as written (`true`, `11.0`).
+    Typed(String, usize),
     Seq(Vec<Node>, usize),
     Map(Vec<(String, usize, Node)>, usize),
     Null(usize),
@@ -42,14 +47,18 @@ impl Node {
 
     fn scalar(&self) -> Option<&str> {
         match self {
-            Node::Scalar(text, _) => Some(text),
+            Node::Scalar(text, _) | Node::Typed(text, _) => Some(text),
             _ => None,
         }
     }
 
     fn start(&self) -> usize {
         match self {
-            Node::Scalar(_, at) | Node::Seq(_, at) | Node::Map(_, at) | Node::Null(at) => *at,
+            Node::Scalar(_, at)
+            | Node::Typed(_, at)
+            | Node::Seq(_, at)
+            | Node::Map(_, at)
+            | Node::Null(at) => *at,
         }
     }
 }
@@ -69,9 +78,9 @@ fn convert(file: &SourceFile, yaml: &MarkedYaml) -> Node {
     match &yaml.data {
         YamlData::Value(scalar) => match scalar {
             Scalar::Null => Node::Null(at),
-            Scalar::Boolean(b) => Node::Scalar(b.to_string(), at),
-            Scalar::Integer(i) => Node::Scalar(i.to_string(), at),
-            Scalar::FloatingPoint(f) => Node::Scalar(f.to_string(), at),
+            Scalar::Boolean(b) => Node::Typed(b.to_string(), at),
+            Scalar::Integer(i) => Node::Typed(i.to_string(), at),
+            Scalar::FloatingPoint(f) => Node::Typed(f.to_string(), at),
             Scalar::String(s) => Node::Scalar(s.to_string(), at),
         },
         YamlData::Representation(text, _, _) => Node::Scalar(text.to_string(), at),
@@ -154,18 +163,25 @@ fn script_of(file: &SourceFile, key_at: usize, node: &Node) -> Option<Script> {
     Some(script)
 }
 
-/// `env:` entries as variables.
-fn env_of(file: &SourceFile, node: Option<&Node>) -> Vec<EnvVar> {
+/// `env:` entries as variables; values with `${{ … }}` get the values they can take in
+/// `scope` (the matrix and the environment of the level above).
+fn env_of(file: &SourceFile, node: Option<&Node>, scope: Scope<'_>) -> Vec<EnvVar> {
     let Some(node) = node else {
         return Vec::new();
     };
     node.entries()
         .iter()
-        .map(|(name, at, value)| EnvVar {
-            name: name.clone(),
-            name_span: *at..*at + name.len(),
-            value: word_of(file, value)
-                .unwrap_or_else(|| Word::new("${{ … }}", value.start()..value.start())),
+        .map(|(name, at, value)| {
+            let mut word = word_of(file, value)
+                .unwrap_or_else(|| Word::new("${{ … }}", value.start()..value.start()));
+            if word.dynamic {
+                word.set_values(expressions::template(&word.text, scope));
+            }
+            EnvVar {
+                name: name.clone(),
+                name_span: *at..*at + name.len(),
+                value: word,
+            }
         })
         .collect()
 }
@@ -189,7 +205,15 @@ pub fn parse(file: &SourceFile) -> (Vec<Job>, Vec<String>) {
     };
     let root = convert(file, document);
     let triggers = triggers_of(root.get("on").or_else(|| root.get("true")));
-    let workflow_env = env_of(file, root.get("env"));
+    let no_matrix = Matrix::default();
+    let workflow_env = env_of(
+        file,
+        root.get("env"),
+        Scope {
+            matrix: &no_matrix,
+            env: &[],
+        },
+    );
     let mut jobs = Vec::new();
     for (id, at, node) in root.get("jobs").map(Node::entries).unwrap_or(&[]) {
         jobs.push(job_of(file, id, *at, node, &workflow_env));
@@ -226,40 +250,114 @@ fn triggers_of(node: Option<&Node>) -> Vec<String> {
     out
 }
 
-/// The values each matrix key takes, from its lists and `include` entries.
-fn matrix_of(node: Option<&Node>) -> BTreeMap<String, Vec<Node>> {
-    let mut out: BTreeMap<String, Vec<Node>> = BTreeMap::new();
-    let Some(node) = node else { return out };
+/// A YAML value as an expression value, strings placed where they are written.
+fn value_of(file: &SourceFile, node: &Node) -> Value {
+    match node {
+        Node::Scalar(_, _) => {
+            let word = word_of(file, node).expect("a scalar");
+            Value::Str(word.text, Some(word.span))
+        }
+        Node::Typed(text, _) => match text.as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            other => other.parse().map_or(Value::Null, Value::Number),
+        },
+        Node::Null(_) => Value::Null,
+        Node::Seq(items, _) => Value::List(items.iter().map(|i| value_of(file, i)).collect()),
+        Node::Map(entries, _) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, _, v)| (k.clone(), value_of(file, v)))
+                .collect(),
+        ),
+    }
+}
+
+/// The values each matrix key takes, from its lists and `include` entries, and whether some
+/// combination may lack it.
+fn matrix_of(file: &SourceFile, node: Option<&Node>) -> Matrix {
+    let mut matrix = Matrix::default();
+    let Some(node) = node else { return matrix };
+    if !matches!(node, Node::Map(..)) {
+        matrix.dynamic = true;
+        return matrix;
+    }
+    let mut listed: Vec<String> = Vec::new();
+    let mut includes: Vec<&Node> = Vec::new();
     for (key, _, value) in node.entries() {
-        if key == "include" {
-            for item in value.items() {
-                for (k, _, v) in item.entries() {
-                    out.entry(k.clone()).or_default().push(v.clone());
-                }
+        match (key.as_str(), value) {
+            ("include", Node::Seq(items, _)) => includes.extend(items),
+            ("include", _) => matrix.dynamic = true,
+            ("exclude", _) => {}
+            (_, Node::Seq(items, _)) => {
+                listed.push(key.clone());
+                let values = items.iter().map(|i| value_of(file, i)).collect();
+                matrix.keys.insert(key.clone(), (values, false));
             }
-        } else if key != "exclude"
-            && let Node::Seq(items, _) = value
-        {
-            out.entry(key.clone())
-                .or_default()
-                .extend(items.iter().cloned());
+            // A key given by an expression: its values are not known.
+            _ => matrix.dynamic = true,
+        }
+    }
+    for item in &includes {
+        for (key, _, value) in item.entries() {
+            let entry = matrix
+                .keys
+                .entry(key.clone())
+                .or_insert_with(|| (Vec::new(), false));
+            entry.0.push(value_of(file, value));
+        }
+    }
+    for (key, (_, missing)) in matrix.keys.iter_mut() {
+        if listed.contains(key) {
+            continue;
+        }
+        // A key only `include` sets is missing from the combinations of the lists, and from
+        // the entries that do not set it.
+        *missing = !listed.is_empty() || includes.iter().any(|i| i.get(key).is_none());
+    }
+    matrix
+}
+
+/// Words for expression values: a string where it is written (inside a JSON string, where
+/// its text is), others at `fallback`; nulls and structures give none.
+fn words_of(file: &SourceFile, values: &[Value], fallback: &std::ops::Range<usize>) -> Vec<Word> {
+    let mut out: Vec<Word> = Vec::new();
+    for value in values {
+        let word = match value {
+            Value::Str(text, span) if !text.is_empty() => {
+                let span = match span {
+                    Some(span) => {
+                        let written = &file.text[span.clone()];
+                        match written.find(text.as_str()) {
+                            Some(at) if written != text => {
+                                span.start + at..span.start + at + text.len()
+                            }
+                            _ => span.clone(),
+                        }
+                    }
+                    None => fallback.clone(),
+                };
+                Word::new(text.clone(), span)
+            }
+            Value::Bool(_) | Value::Number(_) => Word::new(value.render(), fallback.clone()),
+            _ => continue,
+        };
+        if !out.contains(&word) {
+            out.push(word);
         }
     }
     out
 }
 
-/// `${{ matrix.KEY }}` (the whole value) as the matrix's values for KEY.
-fn matrix_values<'a>(matrix: &'a BTreeMap<String, Vec<Node>>, text: &str) -> Option<&'a [Node]> {
-    let inner = text.trim().strip_prefix("${{")?.strip_suffix("}}")?.trim();
-    let key = inner.strip_prefix("matrix.")?;
-    matrix.get(key).map(Vec::as_slice)
-}
-
-/// A word for a value, with `${{ env.X }}` and a single-valued `${{ matrix.X }}` substituted.
-fn resolved(file: &SourceFile, node: &Node, matrix: &BTreeMap<String, Vec<Node>>) -> Vec<Word> {
-    match node.scalar().and_then(|text| matrix_values(matrix, text)) {
-        Some(values) => values.iter().filter_map(|v| word_of(file, v)).collect(),
-        None => word_of(file, node).into_iter().collect(),
+/// The words a value stands for: a `${{ … }}` expression gives a word per value it can take
+/// (where each is written), other values themselves.
+fn resolved(file: &SourceFile, node: &Node, scope: Scope<'_>) -> Vec<Word> {
+    let Some(word) = word_of(file, node) else {
+        return Vec::new();
+    };
+    match expressions::whole(&word.text).and_then(|e| expressions::expression(e, scope)) {
+        Some(values) => words_of(file, &values, &word.span),
+        None => vec![word],
     }
 }
 
@@ -298,11 +396,26 @@ const PUBLISHING_ACTIONS: &[&str] = &[
     "goreleaser/goreleaser-action",
 ];
 
+/// Actions that deploy documentation pages (a website, a book), not the release.
+const PAGES_ACTIONS: &[&str] = &[
+    "actions/deploy-pages",
+    "actions/upload-pages-artifact",
+    "peaceiris/actions-gh-pages",
+    "JamesIves/github-pages-deploy-action",
+];
+
 fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[EnvVar]) -> Job {
     let mut job = Job::new(id, at..at + id.len());
-    let matrix = matrix_of(node.get("strategy").and_then(|s| s.get("matrix")));
+    let matrix = matrix_of(file, node.get("strategy").and_then(|s| s.get("matrix")));
     job.env = workflow_env.to_vec();
-    job.env.extend(env_of(file, node.get("env")));
+    job.env.extend(env_of(
+        file,
+        node.get("env"),
+        Scope {
+            matrix: &matrix,
+            env: workflow_env,
+        },
+    ));
     if let Some(needs) = node.get("needs") {
         job.needs = needs
             .items()
@@ -314,7 +427,16 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
         let runners: Vec<String> = runs_on
             .items()
             .iter()
-            .flat_map(|n| resolved(file, n, &matrix))
+            .flat_map(|n| {
+                resolved(
+                    file,
+                    n,
+                    Scope {
+                        matrix: &matrix,
+                        env: &job.env,
+                    },
+                )
+            })
             .map(|w| w.text)
             .collect();
         let targets: Vec<Option<String>> = runners.iter().map(|r| host_target(r)).collect();
@@ -324,27 +446,31 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
             job.host_target = Some(first.clone());
         }
     }
-    // Containers: `container: IMAGE`, `container: { image: IMAGE }`, through the matrix too.
+    // Containers: `container: IMAGE`, `container: { image: IMAGE }`, through the matrix too
+    // (`${{ matrix.os.container }}`, `${{ fromJSON(matrix.container) }}`).
+    let job_env = job.env.clone();
     if let Some(container) = node.get("container") {
-        let image = container.get("image").unwrap_or(container);
-        for word in resolved(file, image, &matrix) {
+        let words = container_images(
+            file,
+            container,
+            Scope {
+                matrix: &matrix,
+                env: &job_env,
+            },
+        );
+        for word in words {
             push_image(&mut job, ImageKind::JobContainer, word);
-        }
-        for value in image
-            .scalar()
-            .and_then(|t| matrix_values(&matrix, t))
-            .unwrap_or(&[])
-        {
-            if let Some(inner) = value.get("image") {
-                job.images.extend(
-                    word_of(file, inner).map(|image| image_use(ImageKind::JobContainer, image)),
-                );
-            }
         }
     }
     for (_, _, service) in node.get("services").map(Node::entries).unwrap_or(&[]) {
-        let image = service.get("image").unwrap_or(service);
-        for word in resolved(file, image, &matrix) {
+        for word in container_images(
+            file,
+            service,
+            Scope {
+                matrix: &matrix,
+                env: &job_env,
+            },
+        ) {
             push_image(&mut job, ImageKind::Service, word);
         }
     }
@@ -354,10 +480,18 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
             job.references.push(Reference {
                 target: Target::Workflow(path.to_string()),
                 span: uses.span.clone(),
+                env: Vec::new(),
             });
         }
         let comment = trailing_comment(file, uses.span.end);
-        let inputs = inputs_of(file, node.get("with"), &matrix);
+        let inputs = inputs_of(
+            file,
+            node.get("with"),
+            Scope {
+                matrix: &matrix,
+                env: &job.env,
+            },
+        );
         job.actions.push(ActionUse {
             uses,
             comment,
@@ -366,6 +500,8 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
         });
     }
     let mut exported = Vec::new();
+    // What earlier steps wrote to $GITHUB_ENV: between the job's `env:` and the step's.
+    let mut github_env: Vec<EnvVar> = Vec::new();
     for (index, step) in node
         .get("steps")
         .map(Node::items)
@@ -374,10 +510,26 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
         .enumerate()
     {
         let mut env = job.env.clone();
-        env.extend(env_of(file, step.get("env")));
+        env.extend(github_env.iter().cloned());
+        let step_env = env_of(
+            file,
+            step.get("env"),
+            Scope {
+                matrix: &matrix,
+                env: &env,
+            },
+        );
+        env.extend(step_env);
         if let Some(uses) = step.get("uses").and_then(|u| word_of(file, u)) {
             let comment = trailing_comment(file, uses.span.end);
-            let inputs = inputs_of(file, step.get("with"), &matrix);
+            let inputs = inputs_of(
+                file,
+                step.get("with"),
+                Scope {
+                    matrix: &matrix,
+                    env: &env,
+                },
+            );
             let action = ActionUse {
                 uses,
                 comment,
@@ -395,10 +547,42 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
                 .and_then(Node::scalar)
                 .unwrap_or(".")
                 .to_string();
-            let mut commands = commands_of(&script, &env, Some(index), &mut exported);
+            // GitHub substitutes `${{ … }}` before the shell runs; then shell parameters.
+            let expand = |text: &str, env: &[EnvVar]| -> Option<Vec<String>> {
+                let mut out = Vec::new();
+                for candidate in expressions::template(
+                    text,
+                    Scope {
+                        matrix: &matrix,
+                        env,
+                    },
+                )? {
+                    out.extend(values::shell_values(&candidate, env)?);
+                }
+                values::product(vec![out])
+            };
+            let mut commands =
+                commands_of(&script, &env, Some(index), &mut exported, Some(&expand));
+            let conditional = step.get("if").is_some();
             for command in &mut commands {
-                substitute_matrix(&mut command.words, &matrix, file);
                 command.directory.clone_from(&directory);
+                if let Some(var) = github_env_write(command) {
+                    let var = if conditional {
+                        // The step may not run: the variable keeps its earlier values too.
+                        let before = env.iter().rev().find(|v| v.name == var.name).map_or(
+                            Some(vec![String::new()]),
+                            |v| {
+                                v.value
+                                    .possible()
+                                    .map(|p| p.iter().map(|s| s.to_string()).collect())
+                            },
+                        );
+                        either(var, before)
+                    } else {
+                        var
+                    };
+                    github_env.push(var);
+                }
             }
             job.commands.extend(commands);
         }
@@ -406,34 +590,100 @@ fn job_of(file: &SourceFile, id: &str, at: usize, node: &Node, workflow_env: &[E
     job
 }
 
-/// `${{ matrix.X }}` words whose values are all equal become that value.
-fn substitute_matrix(words: &mut [Word], matrix: &BTreeMap<String, Vec<Node>>, file: &SourceFile) {
-    for word in words {
-        if let Some(values) = matrix_values(matrix, &word.text) {
-            let texts: Vec<String> = values
-                .iter()
-                .filter_map(|v| word_of(file, v))
-                .map(|w| w.text)
-                .collect();
-            if let Some(first) = texts.first()
-                && texts.iter().all(|t| t == first)
-                && !super::shell::is_dynamic(first)
-            {
-                word.text = first.clone();
-                word.dynamic = false;
-            }
-        }
+/// `echo "NAME=value" >> $GITHUB_ENV`: the variable it sets for the later steps.
+fn github_env_write(command: &Command) -> Option<EnvVar> {
+    let target = command.stdout.as_ref()?;
+    if !matches!(target.text.as_str(), "$GITHUB_ENV" | "${GITHUB_ENV}")
+        || command.program_name() != "echo"
+    {
+        return None;
     }
+    let args: Vec<&Word> = command
+        .args()
+        .iter()
+        .filter(|w| !matches!(w.text.as_str(), "-n" | "-e" | "-E"))
+        .collect();
+    let first = args.first()?;
+    let (name, _) = first.assignment()?;
+    let name = name.to_string();
+    let name_span = first.span.start..first.span.start + name.len();
+    // The value: the rest of the first word and the words after it, joined by spaces.
+    let mut parts: Vec<Vec<String>> = Vec::new();
+    for (i, word) in args.iter().enumerate() {
+        let mut values: Vec<String> = match word.possible() {
+            Some(values) => values.into_iter().map(str::to_string).collect(),
+            None => Vec::new(),
+        };
+        if i == 0 {
+            values = values
+                .iter()
+                .filter_map(|v| v.split_once('=').map(|(_, value)| value.to_string()))
+                .collect();
+        }
+        if i > 0 {
+            parts.push(vec![" ".to_string()]);
+        }
+        parts.push(values);
+    }
+    let known = parts.iter().all(|p| !p.is_empty());
+    let value_start = (name_span.end + 1).min(first.span.end);
+    let value_end = args.last().map_or(first.span.end, |w| w.span.end);
+    let shown = first.text[name.len() + 1..].to_string();
+    let mut value = Word::new(shown, value_start..value_end);
+    value.dynamic = true;
+    if known {
+        value.set_values(values::product(parts));
+    }
+    Some(EnvVar {
+        name,
+        name_span,
+        value,
+    })
 }
 
-fn inputs_of(
-    file: &SourceFile,
-    node: Option<&Node>,
-    matrix: &BTreeMap<String, Vec<Node>>,
-) -> Vec<(String, Word)> {
+/// The variable with its values and `others` (when known) as its possible values.
+fn either(mut var: EnvVar, others: Option<Vec<String>>) -> EnvVar {
+    let mine: Option<Vec<String>> = var
+        .value
+        .possible()
+        .map(|p| p.iter().map(|s| s.to_string()).collect());
+    var.value.dynamic = true;
+    var.value.values.clear();
+    if let (Some(mut mine), Some(others)) = (mine, others) {
+        mine.extend(others);
+        var.value.set_values(Some(mine));
+    }
+    var
+}
+
+/// The images of a `container:` (or a service): `IMAGE`, `{ image: IMAGE }`, or an
+/// expression whose values are images or such mappings.
+fn container_images(file: &SourceFile, node: &Node, scope: Scope<'_>) -> Vec<Word> {
+    if let Some(image) = node.get("image") {
+        return resolved(file, image, scope);
+    }
+    let Some(word) = word_of(file, node) else {
+        return Vec::new();
+    };
+    let Some(values) =
+        expressions::whole(&word.text).and_then(|e| expressions::expression(e, scope))
+    else {
+        return vec![word];
+    };
+    let images: Vec<Value> = values
+        .into_iter()
+        .map(|v| match v {
+            Value::Map(_) => v.get("image"),
+            other => other,
+        })
+        .collect();
+    words_of(file, &images, &word.span)
+}
+
+fn inputs_of(file: &SourceFile, node: Option<&Node>, scope: Scope<'_>) -> Vec<(String, Word)> {
     let mut out = Vec::new();
     for (name, _, value) in node.map(Node::entries).unwrap_or(&[]) {
-        for word in resolved(file, value, matrix) {
+        for word in resolved(file, value, scope) {
             out.push((name.clone(), word));
         }
     }
@@ -472,6 +722,9 @@ fn step_action(job: &mut Job, action: &ActionUse) {
     if PUBLISHING_ACTIONS.contains(&name) && job.publishes.is_none() {
         job.publishes = Some(format!("uses {name}"));
     }
+    if PAGES_ACTIONS.contains(&name) && job.deploys_pages.is_none() {
+        job.deploys_pages = Some(name.to_string());
+    }
     if name == "actions/upload-artifact" && job.publishes.is_none() {
         job.publishes = Some("uploads artifacts".to_string());
     }
@@ -507,6 +760,7 @@ fn step_action(job: &mut Job, action: &ActionUse) {
             job.references.push(Reference {
                 target: Target::Dockerfile(super::references::join(&context, "Dockerfile")),
                 span,
+                env: Vec::new(),
             });
         } else {
             for file_word in files {
@@ -514,6 +768,7 @@ fn step_action(job: &mut Job, action: &ActionUse) {
                     job.references.push(Reference {
                         target: Target::Dockerfile(super::references::join(".", &file_word.text)),
                         span: file_word.span.clone(),
+                        env: Vec::new(),
                     });
                 }
             }
@@ -595,6 +850,86 @@ jobs:
                 .as_deref()
                 .unwrap()
                 .contains("pushes an image")
+        );
+    }
+
+    #[test]
+    fn values_from_the_matrix_and_github_env() {
+        let text = "\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    container: ${{ matrix.os.container }}
+    strategy:
+      matrix:
+        os:
+          - { runner: ubuntu-latest, container: alpine:latest }
+          - { runner: macos-14 }
+        flags: ['-C a', '-C b']
+    env:
+      CARGO: ${{ matrix.os.container && 'cross' || 'cargo' }}
+    steps:
+      - run: echo \"TARGET=x86_64-unknown-linux-musl\" >> $GITHUB_ENV
+      - if: always()
+        run: echo EXTRA=-C z >> $GITHUB_ENV
+      - run: $CARGO build --target $TARGET
+        env:
+          RUSTFLAGS: ${{ matrix.flags }} ${{ env.EXTRA }}
+";
+        let file = file(text);
+        let (jobs, _) = parse(&file);
+        let job = &jobs[0];
+        assert_eq!(job.images.len(), 1);
+        assert_eq!(job.images[0].image.text, "alpine:latest");
+        assert_eq!(span_text(&file, &job.images[0].image.span), "alpine:latest");
+        let build = &job.commands[2];
+        assert_eq!(build.program().text, "cargo");
+        assert_eq!(build.program().values, ["cross", "cargo"]);
+        assert_eq!(build.words[3].text, "x86_64-unknown-linux-musl");
+        let flags = build.env_value("RUSTFLAGS").unwrap();
+        assert_eq!(
+            flags.value.values,
+            ["-C a -C z", "-C a ", "-C b -C z", "-C b "]
+        );
+    }
+
+    #[test]
+    fn containers_from_json_in_the_matrix() {
+        let text = "\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    container: ${{ fromJson(matrix.container || '{\"image\":null}') }}
+    strategy:
+      matrix:
+        include:
+          - container: '{\"image\": \"messense/rust-musl-cross:x86_64-musl\"}'
+          - target: x86_64-apple-darwin
+    steps:
+      - run: docker run --rm \"ghcr.io/cross-rs/${{ matrix.target }}:main\" strip x
+";
+        let file = file(text);
+        let (jobs, _) = parse(&file);
+        let images: Vec<&str> = jobs[0]
+            .images
+            .iter()
+            .map(|i| i.image.text.as_str())
+            .collect();
+        assert_eq!(images, ["messense/rust-musl-cross:x86_64-musl"]);
+        assert_eq!(
+            span_text(&file, &jobs[0].images[0].image.span),
+            "messense/rust-musl-cross:x86_64-musl"
+        );
+        // A combination without the key gives it the empty value, as GitHub does.
+        let run = &jobs[0].commands[0];
+        assert_eq!(
+            run.words[3].values,
+            [
+                "ghcr.io/cross-rs/x86_64-apple-darwin:main",
+                "ghcr.io/cross-rs/:main"
+            ]
         );
     }
 
