@@ -144,19 +144,6 @@ impl Workspace {
         } else {
             None
         };
-        // The build scripts and proc-macros Cargo.lock names are parsed while cargo metadata
-        // runs; their cfg is applied once the graph says which features are on.
-        let early = (!options.lockfile_only).then(|| {
-            let member_ids: Vec<_> = members
-                .iter()
-                .map(|m| (m.name.clone(), m.version.clone(), m.dir.clone()))
-                .collect();
-            let early_graph = match &lockfile {
-                Some(lock) => Graph::from_lockfile(lock, &member_ids, &cargo_home),
-                None => Graph::from_members(&member_ids),
-            };
-            EarlyReader::start(&root, &cargo_home, &early_graph)
-        });
         let embedded = (!options.lockfile_only).then(|| {
             let members: Vec<(PathBuf, Vec<PathBuf>)> = members
                 .iter()
@@ -185,6 +172,19 @@ impl Workspace {
 
         let member_dirs = release_builds::member_dirs(&root, &members);
         let (builds, triples) = release_builds::release_builds(&entry_points, &member_dirs);
+        // The build scripts and proc-macros Cargo.lock names are parsed while cargo metadata
+        // runs; their cfg is applied once the graph says which features are on.
+        let early = (!options.lockfile_only).then(|| {
+            let member_ids: Vec<_> = members
+                .iter()
+                .map(|m| (m.name.clone(), m.version.clone(), m.dir.clone()))
+                .collect();
+            let early_graph = match &lockfile {
+                Some(lock) => Graph::from_lockfile(lock, &member_ids, &cargo_home),
+                None => Graph::from_members(&member_ids),
+            };
+            EarlyReader::start(&root, &cargo_home, &early_graph, &triples)
+        });
         let mut graph_problem = None;
         let mut lockfile_stale = None;
         let mut graph = None;
@@ -575,7 +575,7 @@ struct EarlyReader {
 }
 
 impl EarlyReader {
-    fn start(root: &Path, cargo_home: &Path, graph: &Graph) -> EarlyReader {
+    fn start(root: &Path, cargo_home: &Path, graph: &Graph, triples: &[String]) -> EarlyReader {
         let mut jobs = Vec::new();
         for package in &graph.packages {
             let Some(dir) = &package.manifest_dir else {
@@ -610,34 +610,41 @@ impl EarlyReader {
         for chunk in jobs.chunks(chunk) {
             let chunk = chunk.to_vec();
             let (root, cargo_home) = (root.to_path_buf(), cargo_home.to_path_buf());
+            let triples = triples.to_vec();
             let (sender, receiver) = std::sync::mpsc::channel::<std::sync::Arc<Resolution>>();
             let handle = std::thread::spawn(move || {
                 let display = |p: &Path| display_path_with_home(&root, &cargo_home, p);
-                let parsed: Vec<_> = chunk
-                    .into_iter()
-                    .map(|(id, kind, main, dir)| {
-                        (
-                            id,
-                            kind,
-                            build_code::parse_tree(&main, &dir, kind, &display),
-                        )
-                    })
-                    .collect();
+                // A crate whose code names no feature is finished at once (its cfg does not
+                // depend on the graph); the others wait for the graph's features.
+                let mut done = Vec::new();
+                let mut waiting = Vec::new();
+                for (id, kind, main, dir) in chunk {
+                    let tree = build_code::parse_tree(&main, &dir, kind, &display);
+                    if tree.names_features() {
+                        waiting.push((id, kind, tree));
+                    } else {
+                        let cfg = build_code::CfgContext::for_triples(
+                            None,
+                            &triples,
+                            kind == BuildTimeKind::ProcMacro,
+                        );
+                        done.push((id, kind, build_code::finish_tree(tree, &cfg)));
+                    }
+                }
                 let Ok(resolution) = receiver.recv() else {
                     return Vec::new();
                 };
-                parsed
-                    .into_iter()
-                    .filter_map(|(id, kind, tree)| {
-                        let features = resolution.built.get(&id)?.clone();
-                        let cfg = build_code::CfgContext::for_triples(
-                            features,
-                            &resolution.triples,
-                            kind == BuildTimeKind::ProcMacro,
-                        );
-                        Some((id, kind, build_code::finish_tree(tree, &cfg)))
-                    })
-                    .collect()
+                done.retain(|(id, _, _)| resolution.built.contains_key(id));
+                done.extend(waiting.into_iter().filter_map(|(id, kind, tree)| {
+                    let features = resolution.built.get(&id)?.clone();
+                    let cfg = build_code::CfgContext::for_triples(
+                        features,
+                        &resolution.triples,
+                        kind == BuildTimeKind::ProcMacro,
+                    );
+                    Some((id, kind, build_code::finish_tree(tree, &cfg)))
+                }));
+                done
             });
             workers.push((sender, handle));
         }

@@ -86,6 +86,14 @@ pub fn parse_tree(
     }
 }
 
+impl ParsedTree {
+    /// True when the code may have `cfg(feature = …)` (its text names `feature`): stripping it
+    /// then needs the graph's features.
+    pub fn names_features(&self) -> bool {
+        self.files.values().any(|f| f.file.text.contains("feature"))
+    }
+}
+
 /// Strips a parsed tree for `cfg`, keeps the files its surviving `mod` items reach, and
 /// computes the facts.
 pub fn finish_tree(mut tree: ParsedTree, cfg: &CfgContext) -> CrateCode {
