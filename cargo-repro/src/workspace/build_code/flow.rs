@@ -78,20 +78,13 @@ pub struct Report {
 pub fn analyse(krate: &Crate, sources: &dyn Sources) -> Report {
     let mut state = State::default();
     for index in 0..krate.functions.len() {
-        let mut run = Run::new(krate, sources, &mut state, index, true, BTreeMap::new(), 0);
-        let ret = run.function(&[]);
-        let escaped = std::mem::take(&mut run.escaped);
-        drop(run);
-        finish(
-            krate,
-            sources,
-            &mut state,
+        let function = Followed {
             index,
-            ret,
-            escaped,
-            0,
-            &mut BTreeSet::new(),
-        );
+            creating: true,
+            overrides: BTreeMap::new(),
+            depth: 0,
+        };
+        follow(krate, sources, &mut state, function, &mut BTreeSet::new());
     }
     let mut report = Report::default();
     for (id, found) in state.found.into_iter().enumerate() {
@@ -208,21 +201,44 @@ fn finish(
     for caller in callers {
         let mut overrides = BTreeMap::new();
         overrides.insert(function.name.clone(), open.clone());
-        let mut run = Run::new(krate, sources, state, caller, false, overrides, depth + 1);
-        let ret = run.function(&[]);
-        let escaped = std::mem::take(&mut run.escaped);
-        drop(run);
-        finish(
-            krate,
-            sources,
-            state,
-            caller,
-            ret,
-            escaped,
-            depth + 1,
-            visited,
-        );
+        let caller = Followed {
+            index: caller,
+            creating: false,
+            overrides,
+            depth: depth + 1,
+        };
+        follow(krate, sources, state, caller, visited);
     }
+}
+
+/// A function to analyse: whether it records new sources, the calls whose return value is
+/// given (a callee's return followed into a caller), and how far from the source it is.
+struct Followed {
+    index: usize,
+    creating: bool,
+    overrides: BTreeMap<String, Taint>,
+    depth: usize,
+}
+
+/// Analyses a function, then decides what its return value and escaped places mean.
+fn follow(
+    krate: &Crate,
+    sources: &dyn Sources,
+    state: &mut State,
+    function: Followed,
+    visited: &mut BTreeSet<usize>,
+) {
+    let Followed {
+        index,
+        creating,
+        overrides,
+        depth,
+    } = function;
+    let mut run = Run::new(krate, sources, state, index, creating, overrides, depth);
+    let ret = run.function(&[]);
+    let escaped = std::mem::take(&mut run.escaped);
+    drop(run);
+    finish(krate, sources, state, index, ret, escaped, depth, visited);
 }
 
 /// True when a function returns tokens (or is a proc-macro entry point).
