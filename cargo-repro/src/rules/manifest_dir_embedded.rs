@@ -2,7 +2,6 @@
 
 use crate::diag::{Finding, Level};
 use crate::rules::Rule;
-use crate::workspace::release_builds::{member_dirs, release_builds};
 use crate::workspace::{Source, Workspace};
 
 pub static RULE: Rule = Rule {
@@ -59,10 +58,12 @@ fn outside_release_selection(workspace: &Workspace, member: &crate::workspace::M
     if has_lib {
         return false;
     }
-    let members = member_dirs(&workspace.root, &workspace.members);
-    let (builds, _) = release_builds(&workspace.entry_points, &members);
     // `cargo run` runs a tool during the release (a generator); its binary is not shipped.
-    let shipped: Vec<_> = builds.iter().filter(|b| !b.runs).collect();
+    let shipped: Vec<_> = workspace
+        .release_selections
+        .iter()
+        .filter(|b| !b.runs)
+        .collect();
     !shipped.is_empty()
         && shipped
             .iter()

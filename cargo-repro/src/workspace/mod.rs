@@ -106,6 +106,9 @@ pub struct Workspace {
     /// For each known-crates entry about a macro crate (by entry id), where each dependent's
     /// compiled code calls its macros; absent when the graph is not resolved.
     pub macro_calls: BTreeMap<String, Vec<(usize, Vec<crate::diag::Location>)>>,
+    /// What the release builds select (`-p`, features; see `release_builds`), as the graph was
+    /// resolved for them.
+    pub release_selections: Vec<entry_points::cargo::Selection>,
     /// Build paths the members' libraries and binaries keep (`env!("CARGO_MANIFEST_DIR")`),
     /// with each member's index.
     pub embedded_paths: Vec<(usize, build_code::Fact)>,
@@ -257,6 +260,7 @@ impl Workspace {
             lockfile_stale,
             build_time_sources,
             embedded_paths,
+            release_selections: builds,
             macro_calls,
             ledger,
             patches,

@@ -923,14 +923,14 @@ impl<'r, 'c> Run<'r, 'c> {
             Expr::Return(e) => {
                 if let Some(value) = &e.expr {
                     let taint = self.expr(value);
-                    self.returned(taint, value);
+                    self.returned(taint);
                 }
                 Taint::new()
             }
             Expr::Break(e) => {
+                // `break value` picks one item: a search, as for `return` in a loop.
                 if let Some(value) = &e.expr {
-                    let taint = self.expr(value);
-                    self.returned_from_loop(taint);
+                    self.expr(value);
                 }
                 Taint::new()
             }
@@ -960,14 +960,9 @@ impl<'r, 'c> Run<'r, 'c> {
 
     /// A `return value`: inside a loop over a source, picking one item is a search (its
     /// order only matters when several items match, which the tool does not count as output).
-    fn returned(&mut self, taint: Taint, value: &Expr) {
-        let _ = value;
+    fn returned(&mut self, taint: Taint) {
         let searched: Taint = self.loops.iter().flatten().copied().collect();
         self.ret.extend(taint.difference(&searched).copied());
-    }
-
-    fn returned_from_loop(&mut self, _taint: Taint) {
-        // `break value` picks one item: a search, as for `return`.
     }
 
     /// True when a condition reads the build's profile or the package's version (`PROFILE`,
@@ -978,27 +973,25 @@ impl<'r, 'c> Run<'r, 'c> {
         syn::visit::Visit::visit_expr(&mut names, cond);
         names.found
             || (depth > 0
-                && names.calls.iter().any(|name| {
-                    self.krate.functions_named(name).any(|index| {
-                        let mut inner = BuildKindNames::default();
-                        syn::visit::Visit::visit_block(
-                            &mut inner,
-                            self.krate.functions[index].body,
-                        );
-                        inner.found
-                            || inner.calls.iter().any(|called| {
-                                depth > 1
-                                    && self.krate.functions_named(called).any(|i| {
-                                        let mut deeper = BuildKindNames::default();
-                                        syn::visit::Visit::visit_block(
-                                            &mut deeper,
-                                            self.krate.functions[i].body,
-                                        );
-                                        deeper.found
-                                    })
-                            })
-                    })
-                }))
+                && names
+                    .calls
+                    .iter()
+                    .any(|name| self.reads_build_kind(name, depth - 1)))
+    }
+
+    /// True when a function of the crate named `name` reads the build's profile or version,
+    /// itself or through the functions it calls (`depth` more levels).
+    fn reads_build_kind(&self, name: &str, depth: usize) -> bool {
+        self.krate.functions_named(name).any(|index| {
+            let mut names = BuildKindNames::default();
+            syn::visit::Visit::visit_block(&mut names, self.krate.functions[index].body);
+            names.found
+                || (depth > 0
+                    && names
+                        .calls
+                        .iter()
+                        .any(|called| self.reads_build_kind(called, depth - 1)))
+        })
     }
 
     fn closure(&mut self, closure: &syn::ExprClosure, items: &Taint) -> Taint {
