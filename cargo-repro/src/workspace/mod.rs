@@ -557,10 +557,9 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// What the early reader needs from the graph: each package's features (by `name@version`,
-/// `None` when unknown) for the packages the release builds, and the platforms.
+/// `None` when unknown) for the packages the release builds.
 struct Resolution {
     built: BTreeMap<String, Option<std::collections::BTreeSet<String>>>,
-    triples: Vec<String>,
 }
 
 /// A worker of the early reader: its channel for the resolution, and its handle, which gives
@@ -618,37 +617,43 @@ impl EarlyReader {
             let (sender, receiver) = std::sync::mpsc::channel::<std::sync::Arc<Resolution>>();
             let handle = std::thread::spawn(move || {
                 let display = |p: &Path| display_path_with_home(&root, &cargo_home, p);
-                // A crate whose code names no feature is finished at once (its cfg does not
-                // depend on the graph); the others wait for the graph's features.
-                let mut done = Vec::new();
-                let mut waiting = Vec::new();
-                for (id, kind, main, dir) in chunk {
-                    let tree = build_code::parse_tree(&main, &dir, kind, &display);
-                    if tree.names_features() {
-                        waiting.push((id, kind, tree));
-                    } else {
+                // Each crate is finished at once for its default features, a guess: the graph
+                // is not known yet. Once it is, a crate whose `cfg` asked about a feature the
+                // graph sets otherwise is read again and finished for the graph's features.
+                let proc_macro = |kind| kind == BuildTimeKind::ProcMacro;
+                let guessed: Vec<_> = chunk
+                    .into_iter()
+                    .map(|(id, kind, main, dir)| {
+                        let tree = build_code::parse_tree(&main, &dir, kind, &display);
+                        let guess = build_code::default_features(&dir);
                         let cfg = build_code::CfgContext::for_triples(
-                            None,
+                            Some(guess),
                             &triples,
-                            kind == BuildTimeKind::ProcMacro,
+                            proc_macro(kind),
                         );
-                        done.push((id, kind, build_code::finish_tree(tree, &cfg)));
-                    }
-                }
+                        let code = build_code::finish_tree(tree, &cfg);
+                        (id, kind, main, dir, cfg, code)
+                    })
+                    .collect();
                 let Ok(resolution) = receiver.recv() else {
                     return Vec::new();
                 };
-                done.retain(|(id, _, _)| resolution.built.contains_key(id));
-                done.extend(waiting.into_iter().filter_map(|(id, kind, tree)| {
-                    let features = resolution.built.get(&id)?.clone();
-                    let cfg = build_code::CfgContext::for_triples(
-                        features,
-                        &resolution.triples,
-                        kind == BuildTimeKind::ProcMacro,
-                    );
-                    Some((id, kind, build_code::finish_tree(tree, &cfg)))
-                }));
-                done
+                guessed
+                    .into_iter()
+                    .filter_map(|(id, kind, main, dir, guess, code)| {
+                        let features = resolution.built.get(&id)?;
+                        if guess.answers_alike(features.as_ref()) {
+                            return Some((id, kind, code));
+                        }
+                        let cfg = build_code::CfgContext::for_triples(
+                            features.clone(),
+                            &triples,
+                            proc_macro(kind),
+                        );
+                        let tree = build_code::parse_tree(&main, &dir, kind, &display);
+                        Some((id, kind, build_code::finish_tree(tree, &cfg)))
+                    })
+                    .collect()
             });
             workers.push((sender, handle));
         }
@@ -671,10 +676,7 @@ impl EarlyReader {
             .filter(|p| !p.dev_only)
             .map(|p| (p.id(), graph.resolved.then(|| p.features.clone())))
             .collect();
-        let resolution = std::sync::Arc::new(Resolution {
-            built,
-            triples: triples.to_vec(),
-        });
+        let resolution = std::sync::Arc::new(Resolution { built });
         let index: BTreeMap<String, usize> = graph
             .packages
             .iter()

@@ -1,7 +1,8 @@
 //! `cfg` attributes evaluated against the features and targets the code is compiled with, and
 //! the items, statements, fields and arms that do not survive them stripped from the syntax tree.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cfg_expr::targets::{TargetInfo, get_builtin_target_by_triple};
 use cfg_expr::{Expression, Predicate};
@@ -21,6 +22,9 @@ pub struct CfgContext {
     pub targets: Vec<&'static TargetInfo>,
     /// True for a proc-macro crate (`cfg(proc_macro)`).
     pub proc_macro: bool,
+    /// The features `feature` predicates asked about, with the answers `features` gave: code
+    /// stripped with this context is the same for any feature set that answers them alike.
+    pub answers: RefCell<BTreeMap<String, bool>>,
 }
 
 impl CfgContext {
@@ -30,6 +34,7 @@ impl CfgContext {
             features,
             targets: host_target().into_iter().collect(),
             proc_macro,
+            answers: RefCell::default(),
         }
     }
 
@@ -51,6 +56,7 @@ impl CfgContext {
             features,
             targets,
             proc_macro,
+            answers: RefCell::default(),
         }
     }
 
@@ -82,13 +88,28 @@ impl CfgContext {
             // A release build of a dependency: no test harness, no debug assertions.
             Predicate::Test | Predicate::DebugAssertions => Some(false),
             Predicate::ProcMacro => Some(self.proc_macro),
-            Predicate::Feature(name) => self.features.as_ref().map(|f| f.contains(*name)),
+            Predicate::Feature(name) => {
+                let on = self.features.as_ref()?.contains(*name);
+                self.answers.borrow_mut().insert(name.to_string(), on);
+                Some(on)
+            }
             // Target features depend on `-C target-feature`/`target-cpu`, which the tool does not
             // know here: unknown, so the code is kept.
             Predicate::TargetFeature(_) => None,
             // `docsrs`, `fuzzing`, `loom`, `miri` and custom flags are not set by a plain build.
             Predicate::Flag(_) | Predicate::KeyValue { .. } => Some(false),
         })
+    }
+
+    /// True when `features` answer every feature question this context was asked as its own
+    /// features did (`None`, unknown features, answers none), so that what it stripped would be
+    /// stripped alike for them.
+    pub fn answers_alike(&self, features: Option<&BTreeSet<String>>) -> bool {
+        let answers = self.answers.borrow();
+        match features {
+            None => answers.is_empty(),
+            Some(f) => answers.iter().all(|(name, on)| f.contains(name) == *on),
+        }
     }
 
     /// Removes from `file` what these settings do not compile.
@@ -250,6 +271,7 @@ mod tests {
             features: Some(features.iter().map(|f| f.to_string()).collect()),
             targets: vec![get_builtin_target_by_triple("x86_64-unknown-linux-gnu").unwrap()],
             proc_macro: false,
+            answers: Default::default(),
         };
         cfg.strip(&mut file);
         let mut names = Vec::new();
@@ -291,6 +313,25 @@ mod tests {
             kept(text, &[]),
             ["always", "without_std", "on_linux", "outer", "outer::inner"]
         );
+    }
+
+    #[test]
+    fn a_stripping_stands_for_the_feature_sets_that_answer_alike() {
+        let mut file = syn::parse_file(
+            "#[cfg(feature = \"std\")] fn a() {}\n#[cfg(all(feature = \"alloc\", unix))] fn b() {}\nfn c() {}",
+        )
+        .unwrap();
+        let cfg = CfgContext::host(Some(["std".to_string()].into()), false);
+        cfg.strip(&mut file);
+        let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+        // Features the code does not name change nothing; one it names does.
+        assert!(cfg.answers_alike(Some(&set(&["std", "serde"]))));
+        assert!(!cfg.answers_alike(Some(&set(&["std", "alloc"]))));
+        assert!(!cfg.answers_alike(Some(&set(&[]))));
+        assert!(!cfg.answers_alike(None));
+        let plain = CfgContext::host(Some(BTreeSet::new()), false);
+        plain.strip(&mut syn::parse_file("#[cfg(unix)] fn d() {}").unwrap());
+        assert!(plain.answers_alike(None));
     }
 
     #[test]

@@ -53,7 +53,8 @@ pub struct CrateCode {
 /// A crate's module tree parsed before the graph is known: every `mod` followed whatever its
 /// `cfg` (only what no build compiles, such as `#[cfg(test)]`, left out), keyed by canonical
 /// path. Syntax trees cannot cross threads, so it stays in the thread that parsed it until
-/// [`finish_tree`] strips it for the graph's features and computes its facts.
+/// [`finish_tree`] strips it for a set of features (the graph's, or a guess checked against the
+/// graph with [`CfgContext::answers_alike`]) and computes its facts.
 pub struct ParsedTree {
     root: PathBuf,
     kind: BuildTimeKind,
@@ -72,6 +73,7 @@ pub fn parse_tree(
         features: None,
         targets: Vec::new(),
         proc_macro: kind == BuildTimeKind::ProcMacro,
+        answers: Default::default(),
     };
     let (files, unreadable) = read_crate(root_file, package_dir, &everything, display);
     let files = files
@@ -86,12 +88,41 @@ pub fn parse_tree(
     }
 }
 
-impl ParsedTree {
-    /// True when the code may have `cfg(feature = …)` (its text names `feature`): stripping it
-    /// then needs the graph's features.
-    pub fn names_features(&self) -> bool {
-        self.files.values().any(|f| f.file.text.contains("feature"))
+/// The features a package turns on by default (`default` and what it enables in the package's
+/// own `[features]` table), read from its `Cargo.toml`: the guess a tree is finished with
+/// before the graph says which features are on. Empty when the manifest cannot be read.
+pub fn default_features(package_dir: &Path) -> std::collections::BTreeSet<String> {
+    let mut on = std::collections::BTreeSet::new();
+    let manifest = package_dir
+        .canonicalize()
+        .ok()
+        .and_then(|dir| confined_regular_file(&dir.join("Cargo.toml"), &dir))
+        .and_then(|path| super::toml_file::TomlFile::read(&path, "Cargo.toml".into()).ok());
+    let Some(manifest) = manifest else {
+        return on;
+    };
+    let Some(table) = manifest.get(&["features"]).and_then(|f| f.as_table_like()) else {
+        return on;
+    };
+    let mut queue = vec!["default".to_string()];
+    while let Some(feature) = queue.pop() {
+        if !on.insert(feature.clone()) {
+            continue;
+        }
+        let Some(enables) = table.get(&feature).and_then(|v| v.as_array()) else {
+            continue;
+        };
+        // `dep:name` and `name/feature` are about other packages: only this package's own
+        // features are followed.
+        queue.extend(
+            enables
+                .iter()
+                .filter_map(|v| v.as_str())
+                .filter(|v| !v.starts_with("dep:") && !v.contains('/'))
+                .map(str::to_string),
+        );
     }
+    on
 }
 
 /// Strips a parsed tree for `cfg`, keeps the files its surviving `mod` items reach, and
@@ -356,6 +387,23 @@ mod tests {
                 .iter()
                 .any(|f| f.file.display_path == "src/gated/mod.rs")
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn default_features_follow_the_package_own_table() {
+        let dir = std::env::temp_dir().join(format!("repro-defaults-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"p\"\nversion = \"0.1.0\"\n[features]\ndefault = [\"std\", \"dep:log\", \"serde/derive\"]\nstd = [\"alloc\"]\nalloc = []\nextra = []\n",
+        )
+        .unwrap();
+        let on: Vec<_> = default_features(&dir).into_iter().collect();
+        assert_eq!(on, ["alloc", "default", "std"]);
+        std::fs::remove_file(dir.join("Cargo.toml")).unwrap();
+        assert_eq!(default_features(&dir).len(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
