@@ -47,6 +47,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
             vec![],
         ),
     ];
+    prerequisites(&root)?;
     for (name, args, env) in steps {
         step(name);
         let mut command = duct::cmd(&cargo, &args).dir(&root);
@@ -60,4 +61,46 @@ pub(crate) fn run() -> anyhow::Result<()> {
     crate::codegen::run(true)?;
     step("ci passed");
     Ok(())
+}
+
+/// What the tests need besides cargo: the musl target of the pinned toolchain (added here, as
+/// `rustup target add` does nothing when it is there), and the real signers, named with the
+/// command that installs them when missing.
+fn prerequisites(root: &std::path::Path) -> anyhow::Result<()> {
+    step("prerequisites (musl target, gpg, ssh-keygen)");
+    // In the project root, rust-toolchain.toml selects the pinned toolchain, so the target is
+    // added to that one.
+    duct::cmd("rustup", ["target", "add", "x86_64-unknown-linux-musl"])
+        .dir(root)
+        .run()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot add the x86_64-unknown-linux-musl target ({e}); the static-musl release \
+                 test needs it: install rustup (https://rustup.rs), then run \
+                 `rustup target add x86_64-unknown-linux-musl` here"
+            )
+        })?;
+    let missing: Vec<String> = [("gpg", "gnupg"), ("ssh-keygen", "openssh-client")]
+        .into_iter()
+        .filter(|(tool, _)| !on_path(tool))
+        .map(|(tool, package)| format!("{tool} (install: `apt-get install -y {package}`)"))
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "the signing tests run real signers, and these are missing: {}",
+            missing.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// True when `tool` is an executable file in a `$PATH` directory.
+fn on_path(tool: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            std::fs::metadata(dir.join(tool))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
