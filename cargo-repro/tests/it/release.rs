@@ -255,7 +255,7 @@ fn require_musl_target(dir: &Path) {
     let libdir = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(
         out.status.success() && Path::new(&libdir).is_dir(),
-        "the {MUSL} target is not installed for the pinned toolchain; run `rustup target add --toolchain 1.95.0 {MUSL}` (.ci/run does)"
+        "the {MUSL} target is not installed for the pinned toolchain; run `rustup target add --toolchain 1.95.0 {MUSL}` (`cargo xtask ci` does)"
     );
 }
 
