@@ -3,7 +3,6 @@
 use annotate_snippets::{AnnotationKind, Group, Level as SnippetLevel, Origin, Renderer, Snippet};
 
 use super::{Finding, Level, Report};
-use crate::workspace::ToolchainFallback;
 
 /// Renders a report as text; `color` adds ANSI styles.
 pub fn render(report: &Report, color: bool) -> String {
@@ -17,37 +16,14 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&renderer.render(&[group(finding)]));
         out.push_str("\n\n");
     }
-    if let Some(fallback) = &report.summary.toolchain_fallback {
-        let note = SnippetLevel::NOTE.primary_title(toolchain_fallback_note(fallback));
-        out.push_str(&renderer.render(&[Group::with_title(note)]));
-        out.push_str("\n\n");
-    }
-    if let Some(reason) = &report.summary.limited_reason {
-        let rules = report.summary.limited_rules.join(", ");
-        let note = SnippetLevel::NOTE.primary_title(format!(
-            "the resolved package graph could not be had ({reason}); these rules ran with what \
-             Cargo.lock and the manifests say: {rules}"
-        ));
+    for note in report.summary.notes() {
+        let note = SnippetLevel::NOTE.primary_title(note);
         out.push_str(&renderer.render(&[Group::with_title(note)]));
         out.push_str("\n\n");
     }
     out.push_str(&summary_line(report));
     out.push('\n');
     out
-}
-
-/// Why the package graph was read with another toolchain than the pinned one.
-fn toolchain_fallback_note(fallback: &ToolchainFallback) -> String {
-    let missing = match &fallback.missing {
-        Some(name) => format!("the pinned toolchain `{name}`"),
-        None => "the pinned toolchain".to_string(),
-    };
-    format!(
-        "rustup could not provide {missing} (not installed, and not installable here), so `cargo \
-         metadata` read the package graph with the installed `{}` (it needs no particular \
-         compiler)",
-        fallback.used
-    )
 }
 
 /// `summary: 1 error, 2 warnings, 0 notes`.

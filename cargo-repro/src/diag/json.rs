@@ -26,6 +26,15 @@ pub fn render(report: &Report) -> String {
             json!({ "reason": reason, "rules": report.summary.limited_rules }),
         );
     }
+    if let Some(reason) = &report.summary.default_features_only {
+        summary.insert("default_features_only".into(), json!({ "reason": reason }));
+    }
+    if !report.summary.unread_sources.is_empty() {
+        summary.insert(
+            "unread_sources".into(),
+            json!(report.summary.unread_sources),
+        );
+    }
     let document = json!({
         "format_version": FORMAT_VERSION,
         "findings": findings,

@@ -192,6 +192,12 @@ pub struct Summary {
     /// The installed toolchain the package graph was read with, when rustup could not provide
     /// the pinned one (shown when a rule that uses the graph ran).
     pub toolchain_fallback: Option<crate::workspace::ToolchainFallback>,
+    /// Why `cargo metadata --all-features` failed, when the graph the rules that use it saw
+    /// holds only the default features' optional edges.
+    pub default_features_only: Option<String>,
+    /// Build-time files the source heuristics did not read, each with why (shown when one of
+    /// them ran).
+    pub unread_sources: Vec<String>,
 }
 
 impl Summary {
@@ -208,6 +214,52 @@ impl Summary {
         }
         summary
     }
+
+    /// What limited the check, one sentence each, in a fixed order: the notes every format
+    /// shows after the findings.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(fallback) = &self.toolchain_fallback {
+            notes.push(toolchain_fallback_note(fallback));
+        }
+        if let Some(reason) = &self.limited_reason {
+            notes.push(format!(
+                "the resolved package graph could not be had ({reason}); these rules ran with \
+                 what Cargo.lock and the manifests say: {}",
+                self.limited_rules.join(", ")
+            ));
+        }
+        if let Some(reason) = &self.default_features_only {
+            notes.push(format!(
+                "`cargo metadata --all-features` failed ({reason}), so the graph holds only the \
+                 optional dependencies the default features enable: a crate only a release \
+                 feature pulls in is not judged (run once online, or `cargo fetch`, to fix this)"
+            ));
+        }
+        if !self.unread_sources.is_empty() {
+            notes.push(format!(
+                "the source heuristics did not read {} build-time file(s), so what they hold is \
+                 not judged: {}",
+                self.unread_sources.len(),
+                self.unread_sources.join("; ")
+            ));
+        }
+        notes
+    }
+}
+
+/// Why the package graph was read with another toolchain than the pinned one.
+fn toolchain_fallback_note(fallback: &crate::workspace::ToolchainFallback) -> String {
+    let missing = match &fallback.missing {
+        Some(name) => format!("the pinned toolchain `{name}`"),
+        None => "the pinned toolchain".to_string(),
+    };
+    format!(
+        "rustup could not provide {missing} (not installed, and not installable here), so `cargo \
+         metadata` read the package graph with the installed `{}` (it needs no particular \
+         compiler)",
+        fallback.used
+    )
 }
 
 /// The result of a check: findings (sorted, allowed ones removed) and the summary.
@@ -221,5 +273,31 @@ impl Report {
     /// True when nothing is at deny level.
     pub fn passed(&self) -> bool {
         self.summary.errors == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_notes_say_what_limited_the_check_in_a_fixed_order() {
+        assert!(Summary::default().notes().is_empty());
+        let summary = Summary {
+            default_features_only: Some("failed to download `extra v1.0.0`".into()),
+            unread_sources: vec!["build.rs:3: does not parse: expected `;`".into()],
+            limited_reason: Some("Cargo.lock needs to be updated".into()),
+            limited_rules: vec!["known-nondeterministic-crate"],
+            ..Summary::default()
+        };
+        let notes = summary.notes();
+        assert_eq!(notes.len(), 3);
+        assert!(notes[0].contains("could not be had (Cargo.lock needs to be updated)"));
+        assert!(notes[1].starts_with(
+            "`cargo metadata --all-features` failed (failed to download `extra v1.0.0`)"
+        ));
+        assert!(notes[1].contains("a crate only a release feature pulls in is not judged"));
+        assert!(notes[2].contains("did not read 1 build-time file(s)"));
+        assert!(notes[2].ends_with("build.rs:3: does not parse: expected `;`"));
     }
 }

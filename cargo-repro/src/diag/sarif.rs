@@ -22,6 +22,13 @@ pub fn render(report: &Report) -> String {
         })
         .collect();
     let results: Vec<Value> = report.findings.iter().map(result).collect();
+    // What limited the check (the notes the other formats print after the findings).
+    let notifications: Vec<Value> = report
+        .summary
+        .notes()
+        .into_iter()
+        .map(|text| json!({ "level": "note", "message": { "text": text } }))
+        .collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -37,6 +44,10 @@ pub fn render(report: &Report) -> String {
                 "CARGO_HOME": { "description": { "text": "Cargo's home directory ($CARGO_HOME)" } },
             },
             "columnKind": "unicodeCodePoints",
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
             "results": results,
         }],
     });

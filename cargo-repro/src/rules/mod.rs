@@ -242,10 +242,20 @@ pub fn run(workspace: &Workspace, config: &Config, selection: Selection) -> Repo
         .collect();
     if !graph_rules.is_empty() {
         summary.toolchain_fallback = workspace.toolchain_fallback.clone();
+        summary.default_features_only = workspace.graph_default_features_only.clone();
         if let Some(reason) = &workspace.graph_problem {
             summary.limited_reason = Some(reason.clone());
             summary.limited_rules = graph_rules;
         }
+    }
+    if RULES.iter().any(|r| r.heuristic && ran.contains(&r.id)) {
+        summary.unread_sources = workspace
+            .build_time_sources
+            .iter()
+            .flat_map(|s| s.code.unreadable.iter().map(|(_, reason)| reason.clone()))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
     }
     Report { findings, summary }
 }

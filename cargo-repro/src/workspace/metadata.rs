@@ -26,8 +26,16 @@ pub(super) enum MetadataError {
 
 /// What `cargo metadata` gave, and the toolchain it ran with when the pinned one was missing.
 pub(super) struct Metadata {
-    pub result: Result<String, MetadataError>,
+    pub result: Result<MetadataJson, MetadataError>,
     pub toolchain_fallback: Option<ToolchainFallback>,
+}
+
+/// `cargo metadata`'s JSON, and why it is not that of `--all-features` when it is not.
+pub(super) struct MetadataJson {
+    pub json: String,
+    /// cargo's first error line when `--all-features` failed and the graph holds only the
+    /// default features' optional edges.
+    pub default_features_only: Option<String>,
 }
 
 /// Runs `cargo metadata --locked`; when rustup fails for want of the pinned toolchain (not
@@ -88,12 +96,18 @@ fn cargo_metadata(
     root: &Path,
     offline: bool,
     toolchain: Option<&str>,
-) -> Result<String, Failure> {
+) -> Result<MetadataJson, Failure> {
     // With every feature when cargo has (or can get) all the optional packages; else the
     // default features' graph (offline, an optional dependency not in the cache).
     match cargo_metadata_with(cargo, root, offline, toolchain, true) {
-        Err(Failure::Failed(_)) => cargo_metadata_with(cargo, root, offline, toolchain, false),
-        other => other,
+        Err(Failure::Failed(reason)) => Ok(MetadataJson {
+            json: cargo_metadata_with(cargo, root, offline, toolchain, false)?,
+            default_features_only: Some(reason),
+        }),
+        other => other.map(|json| MetadataJson {
+            json,
+            default_features_only: None,
+        }),
     }
 }
 

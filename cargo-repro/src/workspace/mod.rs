@@ -97,6 +97,9 @@ pub struct Workspace {
     pub graph: Graph,
     /// Why the resolved graph could not be had (rules then use `Cargo.lock` only).
     pub graph_problem: Option<String>,
+    /// Why `cargo metadata --all-features` failed, when the graph was read without it and so
+    /// holds only the optional edges the default features enable.
+    pub graph_default_features_only: Option<String>,
     /// The installed toolchain `cargo metadata` ran with because rustup could not provide the
     /// pinned one.
     pub toolchain_fallback: Option<ToolchainFallback>,
@@ -189,6 +192,7 @@ impl Workspace {
             EarlyReader::start(&root, &cargo_home, &early_graph, &triples)
         });
         let mut graph_problem = None;
+        let mut graph_default_features_only = None;
         let mut lockfile_stale = None;
         let mut graph = None;
         let metadata =
@@ -196,10 +200,13 @@ impl Workspace {
         let toolchain_fallback = metadata.as_ref().and_then(|m| m.toolchain_fallback.clone());
         match metadata.map(|m| m.result) {
             None => graph_problem = Some("pre-commit mode does not run cargo metadata".to_string()),
-            Some(Ok(json)) => match Graph::from_metadata_json(&json, &builds, &triples) {
-                Ok(g) => graph = Some(g),
-                Err(e) => graph_problem = Some(format!("{e:#}")),
-            },
+            Some(Ok(out)) => {
+                graph_default_features_only = out.default_features_only;
+                match Graph::from_metadata_json(&out.json, &builds, &triples) {
+                    Ok(g) => graph = Some(g),
+                    Err(e) => graph_problem = Some(format!("{e:#}")),
+                }
+            }
             Some(Err(MetadataError::CargoMissing(reason))) => {
                 anyhow::bail!("cannot run cargo: {reason}; install Rust (rustup) or set $CARGO")
             }
@@ -230,6 +237,7 @@ impl Workspace {
         let scrub = |text: String| scrub_paths(&text, &root, &cargo_home);
         let graph_problem = graph_problem.map(scrub);
         let lockfile_stale = lockfile_stale.map(scrub);
+        let graph_default_features_only = graph_default_features_only.map(scrub);
         // Pre-commit mode runs only lockfile and patch hygiene, which read no source.
         let build_time_sources = match early {
             Some(early) => early.finish(&root, &cargo_home, &graph, &triples),
@@ -256,6 +264,7 @@ impl Workspace {
             entry_points,
             graph,
             graph_problem,
+            graph_default_features_only,
             toolchain_fallback,
             lockfile_stale,
             build_time_sources,

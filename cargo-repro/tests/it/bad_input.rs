@@ -196,3 +196,60 @@ fn unreadable_directory_is_named() {
         "error: cannot read directory scripts: permission denied\n"
     );
 }
+
+#[test]
+fn build_time_files_the_heuristics_cannot_read_are_named_in_every_format() {
+    let dir = outside_dir("unread-sources");
+    tiny_workspace(
+        &dir,
+        "",
+        &[
+            ("pkg/build.rs", "mod o;\nmod broken;\nfn main() {}\n"),
+            ("pkg/broken.rs", "fn (\n"),
+        ],
+    );
+    // `pkg/o.rs` is a symlink to a file outside the package.
+    let elsewhere = outside_dir("unread-sources-elsewhere");
+    std::fs::write(elsewhere.join("secret.rs"), "pub fn secret() {}\n").unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("secret.rs"), dir.join("pkg/o.rs")).unwrap();
+    // The member's build script lives in `pkg/`, a package of its own.
+    write_files(
+        &dir,
+        &[(
+            "Cargo.toml",
+            "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"pkg/build.rs\"\n\n[workspace]\n",
+        )],
+    );
+    let human = stdout(&check(&dir, &["--offline"]));
+    assert!(
+        human.contains("note: the source heuristics did not read 2 build-time file(s)"),
+        "{human}"
+    );
+    let report = json(&check(&dir, &["--offline", "--format", "json"]));
+    let unread: Vec<&str> = report["summary"]["unread_sources"]
+        .as_array()
+        .expect("unread_sources")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(unread.len(), 2, "{unread:?}");
+    assert!(
+        unread
+            .iter()
+            .any(|u| u.starts_with("pkg/broken.rs:1: does not parse"))
+    );
+    assert!(unread.contains(&"pkg/o.rs: not read: it leads outside the package directory"));
+    let sarif = json(&check(&dir, &["--offline", "--format", "sarif"]));
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .expect("notifications");
+    assert!(notes.iter().any(|n| {
+        n["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("pkg/broken.rs:1: does not parse")
+    }));
+    assert!(!human.contains(&*dir.to_string_lossy()), "no absolute path");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&elsewhere).unwrap();
+}

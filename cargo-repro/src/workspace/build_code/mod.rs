@@ -222,10 +222,25 @@ pub fn read_crate(
     let mut seen = std::collections::BTreeSet::new();
     while let Some((path, child_dir)) = queue.pop() {
         if code.files.len() >= MAX_FILES {
+            code.unreadable.push((
+                display(&path),
+                format!(
+                    "{}: the crate has more than {MAX_FILES} files; the rest were not read",
+                    display(&path)
+                ),
+            ));
             break;
         }
-        let Some(real) = confined_regular_file(&path, &confine) else {
-            continue;
+        let real = match confine_file(&path, &confine) {
+            Ok(real) => real,
+            // A `mod` whose file is absent is one no build compiles (cargo would fail).
+            Err(None) => continue,
+            Err(Some(reason)) => {
+                let shown = display(&path);
+                code.unreadable
+                    .push((shown.clone(), format!("{shown}: {reason}")));
+                continue;
+            }
         };
         if !seen.insert(real.clone()) {
             continue;
@@ -329,12 +344,35 @@ fn path_attribute(attr: &syn::Attribute) -> Option<String> {
 /// The canonical path of `path` when it is a regular file of at most [`MAX_BYTES`] inside
 /// `confine` (already canonical).
 fn confined_regular_file(path: &Path, confine: &Path) -> Option<PathBuf> {
-    let real = path.canonicalize().ok()?;
-    if !real.starts_with(confine) {
-        return None;
+    confine_file(path, confine).ok()
+}
+
+/// [`confined_regular_file`], with why not: `None` when nothing is there, else the reason the
+/// file is not read.
+fn confine_file(path: &Path, confine: &Path) -> Result<PathBuf, Option<String>> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Err(None);
     }
-    let meta = std::fs::metadata(&real).ok()?;
-    (meta.is_file() && meta.len() <= MAX_BYTES).then_some(real)
+    let real = path
+        .canonicalize()
+        .map_err(|e| Some(format!("not read: {}", super::source_file::io_reason(&e))))?;
+    if !real.starts_with(confine) {
+        return Err(Some(
+            "not read: it leads outside the package directory".to_string(),
+        ));
+    }
+    let meta = std::fs::metadata(&real)
+        .map_err(|e| Some(format!("not read: {}", super::source_file::io_reason(&e))))?;
+    if !meta.is_file() {
+        return Err(Some("not read: it is not a regular file".to_string()));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(Some(format!(
+            "not read: it is larger than {} MiB",
+            MAX_BYTES >> 20
+        )));
+    }
+    Ok(real)
 }
 
 #[cfg(test)]
@@ -424,9 +462,13 @@ mod tests {
         let (files, unreadable) =
             read_crate(&dir.join("pkg/build.rs"), &dir.join("pkg"), &cfg, &shown);
         assert_eq!(files.len(), 1);
-        assert_eq!(unreadable.len(), 1);
+        assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+        assert_eq!(
+            unreadable[0].1,
+            "outside.rs: not read: it leads outside the package directory"
+        );
         assert!(
-            unreadable[0].1.starts_with("broken.rs:1: does not parse"),
+            unreadable[1].1.starts_with("broken.rs:1: does not parse"),
             "{unreadable:?}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
