@@ -110,7 +110,7 @@ impl Config {
             .root_manifest
             .get(&["workspace", "metadata", "repro"])
             .is_some();
-        let mut config = if path.is_file() {
+        let mut config = if crate::guard::read::present(&path) {
             let file = TomlFile::read(&path, "repro.toml".into())?;
             if in_manifest {
                 anyhow::bail!(

@@ -14,6 +14,7 @@ pub mod config;
 pub mod diag;
 pub mod exit_code;
 pub mod fix;
+pub mod guard;
 pub mod known_crates;
 pub mod patch;
 pub mod rules;

@@ -130,6 +130,11 @@ impl Workspace {
         let manifest = find_manifest(options.manifest_path.as_deref())?;
         let root = find_root(&manifest)?;
         let cargo_home = cargo_home();
+        let root_manifest = TomlFile::read(&root.join("Cargo.toml"), "Cargo.toml".into())?;
+        let member_dirs = member_manifest_dirs(&root, &root_manifest);
+        if !options.lockfile_only {
+            guard_cargo_inputs(&root, &cargo_home, &member_dirs)?;
+        }
 
         let metadata = (!options.lockfile_only).then(|| {
             let root = root.clone();
@@ -139,10 +144,9 @@ impl Workspace {
         let git_root = root.clone();
         let git = std::thread::spawn(move || git::file_status(&git_root, "Cargo.lock"));
 
-        let root_manifest = TomlFile::read(&root.join("Cargo.toml"), "Cargo.toml".into())?;
-        let members = load_members(&root, &root_manifest)?;
+        let members = read_members(&root, &root_manifest, member_dirs)?;
         let lock_path = root.join("Cargo.lock");
-        let lockfile = if lock_path.is_file() {
+        let lockfile = if crate::guard::read::present(&lock_path) {
             Some(Lockfile::from_toml(TomlFile::read(
                 &lock_path,
                 "Cargo.lock".into(),
@@ -333,6 +337,38 @@ fn load_registry_index(
     crate::patch::index::LocalIndex::load(root, cargo_home, cargo_configs, &names)
 }
 
+/// Refuses to run cargo on inputs that would hang or exhaust it: the files `cargo metadata`
+/// (and the rustup proxy) read from the workspace (the members' manifests, `Cargo.lock`, the
+/// toolchain file and cargo's configuration files) must be regular files within the size
+/// limit. Path dependencies outside the members are not checked here.
+fn guard_cargo_inputs(
+    root: &Path,
+    cargo_home: &Path,
+    member_dirs: &[PathBuf],
+) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = member_dirs.iter().map(|d| d.join("Cargo.toml")).collect();
+    files.push(root.join("Cargo.lock"));
+    for dir in root.ancestors() {
+        files.push(dir.join("rust-toolchain"));
+        files.push(dir.join("rust-toolchain.toml"));
+        files.push(dir.join(".cargo/config.toml"));
+        files.push(dir.join(".cargo/config"));
+    }
+    files.push(cargo_home.join("config.toml"));
+    files.push(cargo_home.join("config"));
+    for path in files {
+        match crate::guard::read::check_regular(&path, crate::guard::read::LIMIT) {
+            Ok(()) | Err(crate::guard::read::ReadError::Absent) => {}
+            Err(e) => anyhow::bail!(
+                "cannot read {}: it {}; cargo would read it too (replace it with a regular file)",
+                display_path_with_home(root, cargo_home, &path),
+                e.reason()
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// The manifest to start from: the given one, or `Cargo.toml` in the current directory or a parent.
 fn find_manifest(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(path) = given {
@@ -342,7 +378,7 @@ fn find_manifest(given: Option<&Path>) -> anyhow::Result<PathBuf> {
                 path.display()
             );
         }
-        if !path.is_file() {
+        if !crate::guard::read::present(path) {
             anyhow::bail!(
                 "{}: manifest not found; pass the path of an existing Cargo.toml",
                 path.display()
@@ -355,7 +391,7 @@ fn find_manifest(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     cwd.ancestors()
         .map(|dir| dir.join("Cargo.toml"))
-        .find(|p| p.is_file())
+        .find(|p| crate::guard::read::present(p))
         .ok_or_else(|| {
             anyhow::anyhow!("could not find Cargo.toml in the current directory or any parent; pass --manifest-path")
         })
@@ -366,10 +402,13 @@ fn find_root(manifest: &Path) -> anyhow::Result<PathBuf> {
     let start = manifest.parent().expect("a manifest path has a parent");
     for dir in start.ancestors() {
         let candidate = dir.join("Cargo.toml");
-        if !candidate.is_file() {
+        // A special or huge file here is read no further (the manifest given is reported when
+        // it is read for real).
+        let Ok(bytes) = crate::guard::read::read_bytes(&candidate, crate::guard::read::LIMIT)
+        else {
             continue;
-        }
-        let Ok(text) = std::fs::read_to_string(&candidate) else {
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
         let has_workspace = match text.parse::<toml_edit::Document<String>>() {
@@ -384,8 +423,10 @@ fn find_root(manifest: &Path) -> anyhow::Result<PathBuf> {
     Ok(start.to_path_buf())
 }
 
-/// Members from `[workspace] members` (with `*` globs) and the root package, sorted by directory.
-fn load_members(root: &Path, root_manifest: &TomlFile) -> anyhow::Result<Vec<Member>> {
+/// The directories of the members' manifests, sorted: the root's when it is a package, and
+/// those `[workspace] members` globs reach (something at `Cargo.toml`, even a special file:
+/// reading it then says what is wrong) that `exclude` does not.
+fn member_manifest_dirs(root: &Path, root_manifest: &TomlFile) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if root_manifest.root().contains_key("package") {
         dirs.push(root.to_path_buf());
@@ -409,13 +450,24 @@ fn load_members(root: &Path, root_manifest: &TomlFile) -> anyhow::Result<Vec<Mem
     for pattern in patterns("members") {
         for dir in expand_glob(root, &pattern) {
             let dir = normalize(&dir);
-            if dir.join("Cargo.toml").is_file() && !excluded.iter().any(|e| dir.starts_with(e)) {
+            if crate::guard::read::present(&dir.join("Cargo.toml"))
+                && !excluded.iter().any(|e| dir.starts_with(e))
+            {
                 dirs.push(dir);
             }
         }
     }
     dirs.sort();
     dirs.dedup();
+    dirs
+}
+
+/// The members in `dirs`, their manifests read.
+fn read_members(
+    root: &Path,
+    root_manifest: &TomlFile,
+    dirs: Vec<PathBuf>,
+) -> anyhow::Result<Vec<Member>> {
     dirs.into_iter()
         .map(|dir| {
             let display = display_path(root, &dir.join("Cargo.toml"));
@@ -513,7 +565,7 @@ fn find_toolchain(root: &Path) -> anyhow::Result<Option<ToolchainFile>> {
     for dir in root.ancestors() {
         for name in ["rust-toolchain", "rust-toolchain.toml"] {
             let path = dir.join(name);
-            if !path.is_file() {
+            if !crate::guard::read::present(&path) {
                 continue;
             }
             let file = SourceFile::read(&path, display_path(root, &path))?;
@@ -537,7 +589,7 @@ fn find_cargo_configs(root: &Path, cargo_home: &Path) -> anyhow::Result<Vec<Toml
     for dir in root.ancestors() {
         for name in ["config.toml", "config"] {
             let path = dir.join(".cargo").join(name);
-            if path.is_file() {
+            if crate::guard::read::present(&path) {
                 paths.push(path);
                 break;
             }
@@ -545,7 +597,7 @@ fn find_cargo_configs(root: &Path, cargo_home: &Path) -> anyhow::Result<Vec<Toml
     }
     for name in ["config.toml", "config"] {
         let path = cargo_home.join(name);
-        if path.is_file() {
+        if crate::guard::read::present(&path) {
             if !paths.iter().any(|p| same_file(p, &path)) {
                 paths.push(path);
             }

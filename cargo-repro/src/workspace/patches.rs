@@ -36,7 +36,7 @@ pub struct PatchedCrate {
 /// Reads `vendor/patches.toml` when it exists.
 pub fn load_ledger(root: &Path) -> anyhow::Result<Option<Ledger>> {
     let path = root.join(LEDGER_PATH);
-    if !path.exists() {
+    if !crate::guard::read::present(&path) {
         return Ok(None);
     }
     let file = super::SourceFile::read(&path, LEDGER_PATH.to_string())?;

@@ -30,10 +30,11 @@ impl SourceFile {
         }
     }
 
-    /// Reads a file, with a one-line error naming it when it is unreadable or not UTF-8.
+    /// Reads a regular file (bounded: see `guard::read`), with a one-line error naming it when
+    /// it is absent, special, too large, unreadable or not UTF-8.
     pub fn read(abs_path: &Path, display_path: String) -> anyhow::Result<SourceFile> {
-        let bytes = std::fs::read(abs_path)
-            .map_err(|e| anyhow::anyhow!("cannot read {display_path}: {}", io_reason(&e)))?;
+        let bytes = crate::guard::read::read_bytes(abs_path, crate::guard::read::LIMIT)
+            .map_err(|e| anyhow::anyhow!("cannot read {display_path}: it {}", e.reason()))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let (line, _) = line_col_of_bytes(e.as_bytes(), e.utf8_error().valid_up_to());
             anyhow::anyhow!("{display_path}:{line}: file is not valid UTF-8; re-save it as UTF-8")

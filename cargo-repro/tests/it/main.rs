@@ -11,6 +11,7 @@ mod docs;
 mod fix;
 mod git_state;
 mod graph;
+mod hostile;
 mod index_cache;
 mod patch;
 mod release;
