@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::cli::{CheckArgs, PatchCheckArgs, PatchCommand, PatchCommon, PatchNotes};
 use crate::exit_code;
+use crate::guard::paths::confine;
 use crate::patch::diff::{changed_files, unified};
 use crate::patch::ledger::{Entry, LEDGER_PATH, Ledger};
 use crate::patch::manifest_edit::{add_patch, remove_patch};
@@ -109,9 +110,15 @@ fn add(
     if workspace.patches.iter().any(|p| p.name == name) {
         anyhow::bail!("Cargo.toml already patches `{name}`; use `cargo repro patch adopt {name}`");
     }
+    crate::guard::paths::segment(name, "crate name", "the command line")?;
     let tree_path = format!("vendor/{name}");
-    let tree_dir = workspace.root.join(&tree_path);
-    if tree_dir.exists() {
+    let tree_dir = confine(
+        &workspace.root,
+        &tree_path,
+        "the vendored tree",
+        "the command line",
+    )?;
+    if crate::guard::read::present(&tree_dir) {
         anyhow::bail!(
             "{tree_path} already exists; remove it, or patch it in by hand and use `cargo repro patch adopt {name}`"
         );
@@ -353,7 +360,11 @@ fn finding_concerns(finding: &crate::diag::Finding, name: &str) -> bool {
 
 /// How many files a recorded diff touches.
 fn files_in_diff(root: &Path, diff: &str) -> usize {
-    let text = std::fs::read_to_string(root.join(diff)).unwrap_or_default();
+    let text = confine(root, diff, "`diff`", LEDGER_PATH)
+        .ok()
+        .and_then(|path| crate::guard::read::read_bytes(&path, crate::guard::read::LIMIT).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
     text.lines()
         .filter(|l| l.starts_with("+++ ") || l.starts_with("Binary files "))
         .count()
@@ -386,17 +397,24 @@ fn remove(name: &str, common: &PatchCommon, err: &mut dyn Write) -> anyhow::Resu
         .map(|e| e.path.clone())
         .or_else(|| patched.map(|p| p.display_dir.clone()))
         .unwrap_or_default();
-    let tree_dir = crate::workspace::normalize(&workspace.root.join(&tree_path));
-    if !workspace.contains(&tree_dir) {
-        anyhow::bail!("{tree_path} is outside the workspace; remove the [patch] entry by hand");
-    }
+    let source = if entry.is_some() {
+        LEDGER_PATH
+    } else {
+        "Cargo.toml"
+    };
+    let tree_dir = confine(&workspace.root, &tree_path, "the vendored tree", source)
+        .map_err(|e| anyhow::anyhow!("{e:#}; or remove the [patch] entry by hand"))?;
+    let diff_file = entry
+        .as_ref()
+        .map(|e| confine(&workspace.root, &e.diff, "`diff`", LEDGER_PATH))
+        .transpose()?;
     ensure_manifest_and_lock_writable(&workspace)?;
     let mut transaction = Transaction::new();
-    if tree_dir.is_dir() {
+    if std::fs::symlink_metadata(&tree_dir).is_ok_and(|m| m.is_dir()) {
         transaction.remove_tree(&tree_dir, &tree_path)?;
     }
-    if let Some(entry) = &entry {
-        transaction.remove_file(&workspace.root.join(&entry.diff), &entry.diff)?;
+    if let (Some(entry), Some(diff_file)) = (&entry, &diff_file) {
+        transaction.remove_file(diff_file, &entry.diff)?;
     }
     if let Some(patched) = patched {
         let manifest = remove_patch(
@@ -529,7 +547,7 @@ fn write_records(
             );
         }
     }
-    let diff_file = workspace.root.join(&entry.diff);
+    let diff_file = confine(&workspace.root, &entry.diff, "`diff`", LEDGER_PATH)?;
     transaction.write_file(&diff_file, &entry.diff, diff.as_bytes())?;
     let mut ledger = ledger_of(workspace);
     ledger.entries.insert(
@@ -547,7 +565,7 @@ fn write_ledger(
     workspace: &Workspace,
     ledger: &Ledger,
 ) -> anyhow::Result<()> {
-    let path = workspace.root.join(LEDGER_PATH);
+    let path = confine(&workspace.root, LEDGER_PATH, "the ledger", LEDGER_PATH)?;
     if ledger.entries.is_empty() {
         return transaction.remove_file(&path, LEDGER_PATH);
     }

@@ -132,6 +132,13 @@ impl Ledger {
                 remove_when: optional("remove-when")?,
                 location: Some(toml.table_location(table)),
             };
+            // These become paths (scratch directories, files the commands write and delete).
+            let at = |key: &str| format!("{shown}:{}", table.get(key).map_or(1, &here));
+            let line = format!("{shown}:{}", toml.table_location(table).line.unwrap_or(1));
+            crate::guard::paths::segment(name, "crate name", &line)?;
+            crate::guard::paths::version(&entry.version, "`version`", &at("version"))?;
+            crate::guard::paths::relative(&entry.path, "`path`", &at("path"))?;
+            crate::guard::paths::relative(&entry.diff, "`diff`", &at("diff"))?;
             ledger.entries.insert(name.to_string(), entry);
         }
         Ok(ledger)

@@ -32,6 +32,9 @@ pub fn obtain(
     version: &str,
     expected_sha256: Option<&str>,
 ) -> anyhow::Result<Pristine> {
+    // Both become path segments (`name-version.crate`, the fetch workspace's manifest).
+    crate::guard::paths::segment(name, "crate name", "the patched crate")?;
+    crate::guard::paths::version(version, "version", &format!("the patched crate `{name}`"))?;
     let mut candidates = locate(sources, name, version);
     if candidates.is_empty() {
         fetch(sources, name, version)?;
@@ -44,13 +47,14 @@ pub fn obtain(
     };
     let mut chosen = None;
     for path in &candidates {
-        let bytes = std::fs::read(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read {}: {}",
-                display_path_with_home(sources.root, sources.cargo_home, path),
-                io_reason(&e)
-            )
-        })?;
+        let bytes =
+            crate::guard::read::read_bytes(path, crate::guard::read::LIMIT).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot read {}: it {}",
+                    display_path_with_home(sources.root, sources.cargo_home, path),
+                    e.reason()
+                )
+            })?;
         let sha256 = sha256_hex(&bytes);
         if expected_sha256.is_none_or(|expected| expected == sha256) {
             chosen = Some((path.clone(), bytes, sha256));
@@ -106,14 +110,21 @@ fn locate(sources: &Sources<'_>, name: &str, version: &str) -> Vec<PathBuf> {
 /// Makes cargo download the release, in a throwaway workspace under `target/` (so the
 /// workspace's own source replacement applies and its `[patch]` does not).
 fn fetch(sources: &Sources<'_>, name: &str, version: &str) -> anyhow::Result<()> {
-    let dir = sources
-        .root
-        .join("target")
-        .join("cargo-repro")
-        .join(format!("fetch-{name}-{version}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src"))
-        .map_err(|e| anyhow::anyhow!("cannot create target/cargo-repro: {}", io_reason(&e)))?;
+    let parent = sources.root.join("target").join("cargo-repro");
+    let cannot = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "cannot create a directory in target/cargo-repro: {}",
+            io_reason(&e)
+        )
+    };
+    std::fs::create_dir_all(&parent).map_err(cannot)?;
+    // A fresh directory of its own, removed when dropped: nothing that was there is touched.
+    let scratch = tempfile::Builder::new()
+        .prefix("fetch-")
+        .tempdir_in(&parent)
+        .map_err(cannot)?;
+    let dir = scratch.path();
+    std::fs::create_dir_all(dir.join("src")).map_err(cannot)?;
     let manifest = format!(
         "[package]\nname = \"cargo-repro-fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[dependencies]\n{name} = \"={version}\"\n"
     );
@@ -125,13 +136,13 @@ fn fetch(sources: &Sources<'_>, name: &str, version: &str) -> anyhow::Result<()>
         args.push("--offline");
     }
     let output = duct::cmd(cargo, args)
-        .dir(&dir)
+        .dir(dir)
         .env("CARGO_TERM_COLOR", "never")
         .stdout_null()
         .stderr_capture()
         .unchecked()
         .run();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(scratch);
     let output = output.map_err(|e| anyhow::anyhow!("cannot run cargo: {}", io_reason(&e)))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -171,13 +182,20 @@ pub fn unpack(bytes: &[u8], name: &str, version: &str, shown: &str) -> anyhow::R
             .to_string_lossy()
             .into_owned();
         let Some(relative) = path.strip_prefix(&prefix) else {
-            return Err(bad(format!("entry `{path}` is outside `{prefix}`")));
+            return Err(bad(format!(
+                "entry `{}` is outside `{prefix}`",
+                crate::guard::paths::shown(&path)
+            )));
         };
         if relative
             .split('/')
             .any(|part| part == ".." || part.is_empty())
+            || !crate::guard::paths::printable(relative)
         {
-            return Err(bad(format!("entry `{path}` is not a plain relative path")));
+            return Err(bad(format!(
+                "entry `{}` is not a plain relative path",
+                crate::guard::paths::shown(&path)
+            )));
         }
         if !kind.is_file() || IGNORED_FILES.contains(&relative) {
             continue;

@@ -43,6 +43,11 @@ impl Tree {
 
     /// Reads every file under `dir` (symlinks are refused, ignored files skipped).
     pub fn read(dir: &Path, display: &str) -> anyhow::Result<Tree> {
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            anyhow::bail!(
+                "{display} is a symbolic link; a vendored tree must be a directory in the workspace"
+            );
+        }
         let mut tree = Tree::default();
         let mut stack = vec![(dir.to_path_buf(), String::new())];
         while let Some((current, prefix)) = stack.pop() {
@@ -57,6 +62,12 @@ impl Tree {
                     anyhow::anyhow!("{display}/{prefix}: a file name is not UTF-8; rename it")
                 })?;
                 let relative = format!("{prefix}{name}");
+                if !crate::guard::paths::printable(name) {
+                    anyhow::bail!(
+                        "{display}/{}: a file name holds a control character (a newline would forge lines of the .patch file); rename it",
+                        crate::guard::paths::shown(&relative)
+                    );
+                }
                 let meta = std::fs::symlink_metadata(&entry).map_err(|e| {
                     anyhow::anyhow!("cannot read {display}/{relative}: {}", io_reason(&e))
                 })?;
@@ -68,8 +79,9 @@ impl Tree {
                 if meta.is_dir() {
                     stack.push((entry, format!("{relative}/")));
                 } else if !IGNORED_FILES.contains(&relative.as_str()) {
-                    let bytes = std::fs::read(&entry).map_err(|e| {
-                        anyhow::anyhow!("cannot read {display}/{relative}: {}", io_reason(&e))
+                    let bytes = crate::guard::read::read_bytes(&entry, crate::guard::read::LIMIT)
+                        .map_err(|e| {
+                        anyhow::anyhow!("cannot read {display}/{relative}: it {}", e.reason())
                     })?;
                     tree.files.insert(
                         relative,

@@ -16,8 +16,10 @@ A crate recorded in `vendor/patches.toml` whose vendored tree (the `[patch]` pat
 hashes to the recorded `tree-sha256`: a file was edited, added or removed (or its executable
 bit changed) since the patch was recorded. A vendored tree that is missing or cannot be read is
 reported too. Files that cargo or vendoring tools add (`.cargo-checksum.json`, `.cargo-ok`,
-`.cargo_vcs_info.json`) do not count. Trees outside the workspace are left to
-`path-dep-outside-workspace`.
+`.cargo_vcs_info.json`) do not count. A `[patch]` tree outside the workspace, or reached
+through a symbolic link that leads outside it, is reported as well: a commit does not hold it,
+so what is built cannot be checked against the ledger (this runs in `--pre-commit` mode, where
+`path-dep-outside-workspace` does not).
 
 ### Why it breaks reproducibility
 The vendored copy is compiled into the release instead of the published crate. An unrecorded
@@ -44,8 +46,29 @@ Run `cargo repro patch diff CRATE` to see the change. If the edit is intended, r
 
 fn check(workspace: &Workspace, out: &mut Vec<Finding>) {
     for patch in &workspace.patches {
-        // A tree outside the workspace is not hashed; `path-dep-outside-workspace` reports it.
+        // A tree outside the workspace is not hashed: what the commit does not hold cannot be
+        // checked.
         if !patch.inside_workspace {
+            if patch.member {
+                continue;
+            }
+            out.push(
+                Finding::new(
+                    RULE.id,
+                    format!(
+                        "the vendored tree of {} at {} lies outside the workspace (or a symbolic \
+                         link leads there): a commit does not hold it, so it cannot be checked \
+                         against {LEDGER_PATH}",
+                        patch.package, patch.display_dir
+                    ),
+                    patch.location.clone(),
+                )
+                .help(format!(
+                    "move the tree under vendor/ as a real directory and run `cargo repro patch \
+                     adopt {}`",
+                    patch.package
+                )),
+            );
             continue;
         }
         let Some(entry) = workspace.ledger_entry(patch) else {

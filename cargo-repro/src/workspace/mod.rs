@@ -286,9 +286,11 @@ impl Workspace {
         display_path_with_home(&self.root, &self.cargo_home, path)
     }
 
-    /// True when `path` lies inside the workspace root.
+    /// True when `path` lies inside the workspace root, symlinks resolved (a link inside the
+    /// workspace to a directory elsewhere is outside).
     pub fn contains(&self, path: &Path) -> bool {
         normalize(path).starts_with(normalize(&self.root))
+            && crate::guard::paths::inside(&self.root, &normalize(path))
     }
 
     /// All manifests of the workspace: the root one first, then each member's.

@@ -63,7 +63,9 @@ pub fn path_patches(root: &Path, manifest: &TomlFile, members: &[Member]) -> Vec
                 .and_then(|p| p.as_str())
                 .unwrap_or(name)
                 .to_string();
-            let inside_workspace = abs_dir.starts_with(normalize(root));
+            // Symlinks resolved: a link inside the workspace to a directory elsewhere is outside.
+            let inside_workspace =
+                abs_dir.starts_with(normalize(root)) && crate::guard::paths::inside(root, &abs_dir);
             let member = members.iter().any(|m| normalize(&m.dir) == abs_dir);
             let version = vendored_version(&abs_dir);
             let tree_sha256 = if inside_workspace && abs_dir.is_dir() {

@@ -391,3 +391,126 @@ fn the_hook_refuses_a_commit_with_a_stale_lockfile() {
         Some(0)
     );
 }
+
+/// Rewrites one key of the ledger's only entry.
+fn set_ledger_key(dir: &Path, key: &str, value: &str) {
+    let ledger = read(dir, "vendor/patches.toml");
+    let text: String = ledger
+        .lines()
+        .map(|line| {
+            if line.starts_with(&format!("{key} = ")) {
+                format!("{key} = {value:?}\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    std::fs::write(dir.join("vendor/patches.toml"), text).unwrap();
+}
+
+#[test]
+fn crafted_ledger_paths_and_versions_touch_nothing_outside() {
+    let base = outside_dir("patch-crafted");
+    let dir = base.join("ws");
+    std::fs::create_dir_all(&dir).unwrap();
+    i18n_workspace(&dir);
+    add(&dir);
+    // What a crafted value would point at: it must survive every command.
+    crate::support::write_files(
+        &base,
+        &[("victim/keep.txt", "keep\n"), ("victim.patch", "keep\n")],
+    );
+    let cases: [(&str, &str, &str); 3] = [
+        (
+            "version",
+            "0/../../../victim",
+            "error: vendor/patches.toml:5: `version` `0/../../../victim` is not a semver version (such as 1.2.3); fix it\n",
+        ),
+        (
+            "diff",
+            "../victim.patch",
+            "error: vendor/patches.toml:7: `diff` `../victim.patch` must be a relative path inside the workspace, without `..`; fix it\n",
+        ),
+        (
+            "path",
+            "/tmp/victim",
+            "error: vendor/patches.toml:6: `path` `/tmp/victim` must be a relative path inside the workspace, without `..`; fix it\n",
+        ),
+    ];
+    let ledger = read(&dir, "vendor/patches.toml");
+    for (key, value, expected) in cases {
+        set_ledger_key(&dir, key, value);
+        for args in [
+            &["patch", "diff", "i18n-embed-fl", "--offline"][..],
+            &["patch", "remove", "i18n-embed-fl", "--offline"][..],
+            &["patch", "refresh", "i18n-embed-fl", "--offline"][..],
+            &["check", "--pre-commit"][..],
+        ] {
+            let out = repro(&dir, args);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{key} {args:?}: {}",
+                stderr(&out)
+            );
+            assert_eq!(stderr(&out), expected, "{key} {args:?}");
+            assert_eq!(read(&base, "victim/keep.txt"), "keep\n");
+            assert_eq!(read(&base, "victim.patch"), "keep\n");
+        }
+        std::fs::write(dir.join("vendor/patches.toml"), &ledger).unwrap();
+    }
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_vendored_tree_reached_through_a_symlink_is_refused_and_fails_pre_commit() {
+    let base = outside_dir("patch-symlinked");
+    let dir = base.join("ws");
+    std::fs::create_dir_all(&dir).unwrap();
+    i18n_workspace(&dir);
+    add(&dir);
+    // The tree moves outside; `vendor/i18n-embed-fl` becomes a link to it.
+    std::fs::rename(dir.join("vendor/i18n-embed-fl"), base.join("outside-tree")).unwrap();
+    std::os::unix::fs::symlink(base.join("outside-tree"), dir.join("vendor/i18n-embed-fl"))
+        .unwrap();
+    let out = repro(&dir, &["patch", "diff", "i18n-embed-fl", "--offline"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        stdout(&out).is_empty(),
+        "nothing of the outside tree is printed"
+    );
+    assert_eq!(
+        stderr(&out),
+        "error: vendor/i18n-embed-fl: the vendored tree of `i18n-embed-fl` is outside the workspace; move it under vendor/ and update the [patch] entry\n"
+    );
+    let out = repro(&dir, &["patch", "remove", "i18n-embed-fl", "--offline"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        base.join("outside-tree/src/lib.rs").is_file(),
+        "the outside tree is kept"
+    );
+    let out = repro(&dir, &["check", "--pre-commit"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("error[patch-drift]: the vendored tree of i18n-embed-fl at vendor/i18n-embed-fl lies outside the workspace"),
+        "{}",
+        stdout(&out)
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_vendored_file_name_with_a_newline_is_refused() {
+    let dir = outside_dir("patch-newline");
+    i18n_workspace(&dir);
+    add(&dir);
+    std::fs::write(dir.join("vendor/i18n-embed-fl/src/a\n+++ forged"), "x\n").unwrap();
+    let diff_before = read(&dir, "vendor/i18n-embed-fl.patch");
+    let out = repro(&dir, &["patch", "refresh", "i18n-embed-fl", "--offline"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: vendor/i18n-embed-fl/src/a\\n+++ forged: a file name holds a control character (a newline would forge lines of the .patch file); rename it\n"
+    );
+    assert_eq!(read(&dir, "vendor/i18n-embed-fl.patch"), diff_before);
+}
