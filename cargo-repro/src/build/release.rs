@@ -75,7 +75,7 @@ pub fn write_release(
             .parent()
             .map(|p| p.as_std_path().to_path_buf())
             .unwrap_or_default();
-        let docs = package_docs(&package_dir)?;
+        let docs = package_docs(&workspace.root, &package_dir)?;
 
         let deb_control = if triple.contains("-linux-") {
             let built = DebControl::from_manifest_metadata(
@@ -212,24 +212,32 @@ fn workspace_packages(workspace: &Workspace) -> anyhow::Result<Vec<cargo_metadat
     Ok(metadata.packages)
 }
 
-/// README and LICENSE files of a package, by file name.
-fn package_docs(dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+/// README and LICENSE files of a package, by file name. Each must be a regular file inside the
+/// workspace, symlinks resolved: a `LICENSE` linking to `/etc/passwd` is refused, not packaged.
+fn package_docs(root: &Path, dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
     let mut docs = BTreeMap::new();
     for path in crate::workspace::read_dir_sorted(dir).unwrap_or_default() {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
         let upper = name.to_ascii_uppercase();
-        if path.is_file()
-            && (upper.starts_with("LICENSE")
-                || upper.starts_with("LICENCE")
-                || upper.starts_with("COPYING")
-                || upper.starts_with("README"))
-        {
-            let bytes = std::fs::read(&path)
-                .map_err(|e| anyhow::anyhow!("cannot read {name}: {}", io_reason(&e)))?;
-            docs.insert(name.to_string(), bytes);
+        let is_doc = upper.starts_with("LICENSE")
+            || upper.starts_with("LICENCE")
+            || upper.starts_with("COPYING")
+            || upper.starts_with("README");
+        // Directories named so (`licenses/`) are not documents.
+        if !is_doc || path.is_dir() {
+            continue;
         }
+        let shown = crate::workspace::display_path(root, &path);
+        if !crate::guard::paths::inside(root, &path) {
+            anyhow::bail!(
+                "{shown} is a symbolic link leading outside the workspace; replace it with the file itself"
+            );
+        }
+        let bytes = crate::guard::read::read_bytes(&path, crate::guard::read::LIMIT)
+            .map_err(|e| anyhow::anyhow!("cannot read {shown}: it {}", e.reason()))?;
+        docs.insert(name.to_string(), bytes);
     }
     Ok(docs)
 }

@@ -132,6 +132,21 @@ fn failures_leave_nothing_in_the_out_dir() {
 }
 
 #[test]
+fn a_license_linking_outside_the_workspace_is_refused_not_packaged() {
+    let (_, dir) = outside_checkout("release-license-link");
+    let out_dir = dir.join("target/repro-artifacts");
+    let _ = std::fs::remove_file(dir.join("app/LICENSE"));
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("app/LICENSE")).unwrap();
+    let out = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).lines().last().unwrap_or_default(),
+        "error: app/LICENSE is a symbolic link leading outside the workspace; replace it with the file itself"
+    );
+    assert_no_files(&out_dir);
+}
+
+#[test]
 fn bad_build_input_fails_with_a_clear_error_and_no_artifacts() {
     let (base, dir) = outside_checkout("release-bad");
     let out_dir = dir.join("target/repro-artifacts");
