@@ -83,6 +83,12 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
             None => workspace.root.join("target").join("repro-artifacts"),
         };
         let cargo_flags = runner::cargo_args(&options);
+        // Two releases into one out dir never interleave.
+        let _lock = crate::guard::lock::lock_out_dir(
+            &workspace.root,
+            &out_dir,
+            &crate::workspace::display_path(&workspace.root, &out_dir),
+        )?;
         let written = release::write_release(
             &workspace,
             &env,

@@ -41,6 +41,13 @@ pub fn run_selected(
         allow: args.levels.allow.clone(),
         only: args.only.clone(),
     };
+    // `--fix` changes the workspace: its lock is held from before it is read.
+    let _lock = match args.fix {
+        true => Some(crate::guard::lock::lock_workspace(
+            &crate::workspace::locate_root(args.manifest_path.as_deref())?,
+        )?),
+        false => None,
+    };
     let workspace = Workspace::load(&options)?;
     let mut report = audit_workspace(&workspace, &overrides, selection)?;
     if args.fix {

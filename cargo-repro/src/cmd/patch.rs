@@ -20,6 +20,20 @@ use crate::workspace::{LoadOptions, PatchedCrate, Workspace, scrub_paths, source
 
 /// Runs a `patch` subcommand.
 pub fn run(command: &PatchCommand, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::Result<u8> {
+    // The commands that change the workspace hold its lock from before they read it.
+    let writes = match command {
+        PatchCommand::Add(args) => Some(&args.common),
+        PatchCommand::Adopt(args) => Some(&args.common),
+        PatchCommand::Refresh(args) => Some(&args.common),
+        PatchCommand::Remove(args) => Some(&args.common),
+        PatchCommand::Diff(_) | PatchCommand::List(_) | PatchCommand::Check(_) => None,
+    };
+    let _lock = match writes {
+        Some(common) => Some(crate::guard::lock::lock_workspace(
+            &crate::workspace::locate_root(common.manifest_path.as_deref())?,
+        )?),
+        None => None,
+    };
     match command {
         PatchCommand::Add(args) => add(&args.krate, &args.notes, &args.common, err),
         PatchCommand::Adopt(args) => adopt(&args.krate, &args.notes, &args.common, err),

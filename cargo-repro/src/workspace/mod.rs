@@ -371,6 +371,12 @@ fn guard_cargo_inputs(
     Ok(())
 }
 
+/// The root of the workspace that `manifest_path` (or the current directory) belongs to, as
+/// [`Workspace::load`] finds it: for taking the workspace's lock before loading it.
+pub fn locate_root(manifest_path: Option<&Path>) -> anyhow::Result<PathBuf> {
+    find_root(&find_manifest(manifest_path)?)
+}
+
 /// The manifest to start from: the given one, or `Cargo.toml` in the current directory or a parent.
 fn find_manifest(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(path) = given {

@@ -514,3 +514,45 @@ fn a_vendored_file_name_with_a_newline_is_refused() {
     );
     assert_eq!(read(&dir, "vendor/i18n-embed-fl.patch"), diff_before);
 }
+
+#[test]
+fn two_concurrent_adds_of_different_crates_both_land() {
+    let dir = outside_dir("patch-concurrent");
+    i18n_workspace(&dir);
+    let spawn = |krate: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
+            .args(["repro", "patch", "add", krate, "--offline"])
+            .current_dir(&dir)
+            .env("CARGO_HOME", crate::registry::cargo_home(&dir))
+            .env("CARGO_TERM_COLOR", "never")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Started together: the workspace lock makes the second wait for the first.
+    let first = spawn("age");
+    let second = spawn("i18n-embed-fl");
+    for child in [first, second] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let ledger = read(&dir, "vendor/patches.toml");
+    assert!(
+        ledger.contains("[age]") && ledger.contains("[i18n-embed-fl]"),
+        "{ledger}"
+    );
+    let manifest = read(&dir, "Cargo.toml");
+    assert!(
+        manifest.contains("age = { path = \"vendor/age\" }"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("i18n-embed-fl = { path = \"vendor/i18n-embed-fl\" }"),
+        "{manifest}"
+    );
+    // The result is a workspace cargo can read, and one the pre-commit check passes.
+    cargo(&dir, &["metadata", "--format-version", "1", "--locked"]);
+    let out = repro(&dir, &["check", "--pre-commit"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
