@@ -173,11 +173,15 @@ fn installed_rustc_version(root: &Path) -> anyhow::Result<String> {
 }
 
 /// Writes every edit, or none: on any failure the files written so far are put back.
-pub fn apply(edits: &[Edit]) -> anyhow::Result<()> {
+pub fn apply(root: &std::path::Path, edits: &[Edit]) -> anyhow::Result<()> {
     for edit in edits {
         Transaction::ensure_writable(&edit.abs_path, &edit.display_path)?;
     }
-    let mut transaction = Transaction::new();
+    let mut transaction = Transaction::begin(
+        root,
+        &crate::transaction::workspace_journal(root),
+        "check --fix",
+    )?;
     for edit in edits {
         transaction.write_file(&edit.abs_path, &edit.display_path, edit.new_text.as_bytes())?;
     }

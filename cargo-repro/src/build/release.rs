@@ -165,9 +165,23 @@ pub fn write_release(
     let shown = display_path(&workspace.root, out_dir);
     std::fs::create_dir_all(out_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {shown}: {}", io_reason(&e)))?;
-    let mut transaction = Transaction::new();
-    for (name, bytes) in &all {
-        transaction.write_file(&out_dir.join(name), &format!("{shown}/{name}"), bytes)?;
+    // The caller holds the out dir's lock; a release killed while writing is undone first.
+    let journal = crate::transaction::out_dir_journal(out_dir);
+    if let Some(message) = crate::transaction::recover(out_dir, &journal)? {
+        writeln!(err, "{message} in {shown}")?;
+    }
+    let mut transaction = Transaction::begin(out_dir, &journal, "build --release-artifacts")?;
+    // `SHA256SUMS` comes last and its signatures just before it: until the release is whole,
+    // there are no sums that claim it is (a kill in between is rolled back by the next run).
+    let last = |name: &str| match name {
+        "SHA256SUMS" => 2,
+        n if n.starts_with("SHA256SUMS.") || n.ends_with(".intoto.dsse.json") => 1,
+        _ => 0,
+    };
+    let mut order: Vec<&String> = all.keys().collect();
+    order.sort_by_key(|name| (last(name), name.as_str()));
+    for name in order {
+        transaction.write_file(&out_dir.join(name), &format!("{shown}/{name}"), &all[name])?;
     }
     transaction.commit();
     Ok(all.into_keys().collect())

@@ -20,6 +20,10 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
         None => None,
     };
     let selection = &args.selection;
+    let root = crate::workspace::locate_root(selection.env.manifest_path.as_deref())?;
+    if let Some(message) = crate::transaction::recover_workspace(&root, false)? {
+        writeln!(err, "{message}")?;
+    }
     let workspace = Workspace::load(&LoadOptions {
         manifest_path: selection.env.manifest_path.clone(),
         offline: selection.offline,

@@ -41,13 +41,16 @@ pub fn run_selected(
         allow: args.levels.allow.clone(),
         only: args.only.clone(),
     };
-    // `--fix` changes the workspace: its lock is held from before it is read.
+    // `--fix` changes the workspace: its lock is held from before it is read. A change a killed
+    // command left half done is finished first, so what is checked is a whole state.
+    let root = crate::workspace::locate_root(args.manifest_path.as_deref())?;
     let _lock = match args.fix {
-        true => Some(crate::guard::lock::lock_workspace(
-            &crate::workspace::locate_root(args.manifest_path.as_deref())?,
-        )?),
+        true => Some(crate::guard::lock::lock_workspace(&root)?),
         false => None,
     };
+    if let Some(message) = crate::transaction::recover_workspace(&root, args.fix)? {
+        writeln!(err, "{message}")?;
+    }
     let workspace = Workspace::load(&options)?;
     let mut report = audit_workspace(&workspace, &overrides, selection)?;
     if args.fix {
@@ -57,7 +60,7 @@ pub fn run_selected(
             );
         }
         let edits = fix::plan(&workspace, &report)?;
-        fix::apply(&edits)?;
+        fix::apply(&workspace.root, &edits)?;
         for edit in &edits {
             for change in &edit.changes {
                 writeln!(err, "fixed {}: {change}", edit.display_path)?;

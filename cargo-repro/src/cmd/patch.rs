@@ -28,12 +28,24 @@ pub fn run(command: &PatchCommand, out: &mut dyn Write, err: &mut dyn Write) -> 
         PatchCommand::Remove(args) => Some(&args.common),
         PatchCommand::Diff(_) | PatchCommand::List(_) | PatchCommand::Check(_) => None,
     };
+    let manifest_path = match command {
+        PatchCommand::Add(args) => &args.common.manifest_path,
+        PatchCommand::Adopt(args) => &args.common.manifest_path,
+        PatchCommand::Refresh(args) => &args.common.manifest_path,
+        PatchCommand::Remove(args) => &args.common.manifest_path,
+        PatchCommand::Diff(args) => &args.common.manifest_path,
+        PatchCommand::List(common) => &common.manifest_path,
+        PatchCommand::Check(args) => &args.common.manifest_path,
+    };
+    let root = crate::workspace::locate_root(manifest_path.as_deref())?;
     let _lock = match writes {
-        Some(common) => Some(crate::guard::lock::lock_workspace(
-            &crate::workspace::locate_root(common.manifest_path.as_deref())?,
-        )?),
+        Some(_) => Some(crate::guard::lock::lock_workspace(&root)?),
         None => None,
     };
+    // What a killed command left half done is finished before anything is read.
+    if let Some(message) = crate::transaction::recover_workspace(&root, writes.is_some())? {
+        writeln!(err, "{message}")?;
+    }
     match command {
         PatchCommand::Add(args) => add(&args.krate, &args.notes, &args.common, err),
         PatchCommand::Adopt(args) => adopt(&args.krate, &args.notes, &args.common, err),
@@ -60,6 +72,15 @@ fn sources<'a>(workspace: &'a Workspace, common: &PatchCommon) -> Sources<'a> {
         cargo_configs: &workspace.cargo_configs,
         offline: common.offline,
     }
+}
+
+/// Starts the journaled transaction of a patch command (`what` names it for recovery).
+fn begin(workspace: &Workspace, what: &str) -> anyhow::Result<Transaction> {
+    Transaction::begin(
+        &workspace.root,
+        &crate::transaction::workspace_journal(&workspace.root),
+        what,
+    )
 }
 
 /// `vendor/patches.toml` as it is, or empty.
@@ -155,7 +176,7 @@ fn add(
     };
     let entry = with_notes(entry, notes);
 
-    let mut transaction = Transaction::new();
+    let mut transaction = begin(&workspace, &format!("patch add {name}"))?;
     std::fs::create_dir_all(workspace.root.join("vendor"))
         .map_err(|e| anyhow::anyhow!("cannot create vendor/: {}", io_reason(&e)))?;
     transaction.create_tree(&tree_dir, &tree_path, &pristine.tree)?;
@@ -237,7 +258,7 @@ fn adopt(
     };
     let entry = with_notes(entry, notes);
     let changed = changed_files(&pristine.tree, &tree);
-    let mut transaction = Transaction::new();
+    let mut transaction = begin(&workspace, &format!("patch adopt {name}"))?;
     write_records(&mut transaction, &workspace, name, entry, &diff)?;
     transaction.commit();
     writeln!(
@@ -283,7 +304,7 @@ fn refresh(
         notes,
     );
     let unchanged = entry == *old;
-    let mut transaction = Transaction::new();
+    let mut transaction = begin(&workspace, &format!("patch refresh {name}"))?;
     write_records(&mut transaction, &workspace, name, entry, &diff)?;
     transaction.commit();
     let changed = changed_files(&pristine.tree, &tree).len();
@@ -423,7 +444,7 @@ fn remove(name: &str, common: &PatchCommon, err: &mut dyn Write) -> anyhow::Resu
         .map(|e| confine(&workspace.root, &e.diff, "`diff`", LEDGER_PATH))
         .transpose()?;
     ensure_manifest_and_lock_writable(&workspace)?;
-    let mut transaction = Transaction::new();
+    let mut transaction = begin(&workspace, &format!("patch remove {name}"))?;
     if std::fs::symlink_metadata(&tree_dir).is_ok_and(|m| m.is_dir()) {
         transaction.remove_tree(&tree_dir, &tree_path)?;
     }
@@ -593,7 +614,7 @@ fn update_lockfile(
     common: &PatchCommon,
 ) -> anyhow::Result<()> {
     let lock = workspace.root.join("Cargo.lock");
-    transaction.keep_copy(&lock);
+    transaction.keep_copy(&lock, "Cargo.lock")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = workspace.root.join("Cargo.toml");
     let mut args: Vec<std::ffi::OsString> =

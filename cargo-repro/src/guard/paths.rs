@@ -58,6 +58,13 @@ pub fn relative(value: &str, what: &str, source: &str) -> anyhow::Result<()> {
             shown(value)
         );
     }
+    // git's own directory (hooks, config) is never a place the tool writes for a file's say.
+    if path.components().any(|c| c.as_os_str() == ".git") {
+        anyhow::bail!(
+            "{source}: {what} `{}` lies in .git, which cargo-repro does not write; fix it",
+            shown(value)
+        );
+    }
     Ok(())
 }
 
@@ -149,6 +156,7 @@ mod tests {
             "/etc",
             "vendor/../..",
             "vendor/a\nb",
+            ".git/hooks/pre-commit",
         ] {
             assert!(confine(&root, bad, "path", "f").is_err(), "{bad:?}");
         }
