@@ -41,6 +41,8 @@ enum Undo {
     },
     /// Remove a directory the transaction created (and its temporary sibling).
     RemoveDir(String),
+    /// Remove a directory the transaction created to hold others, if it is empty again.
+    RemoveEmptyDir(String),
     /// Move a directory back from where the transaction set it aside.
     RestoreDir { original: String, backup: String },
 }
@@ -52,6 +54,7 @@ impl Undo {
                 format!("file\t{path}\t{}", backup.as_deref().unwrap_or("-"))
             }
             Undo::RemoveDir(dir) => format!("created-dir\t{dir}"),
+            Undo::RemoveEmptyDir(dir) => format!("created-parent\t{dir}"),
             Undo::RestoreDir { original, backup } => format!("set-aside\t{original}\t{backup}"),
         }
     }
@@ -76,6 +79,7 @@ impl Undo {
                 }
             }
             ["created-dir", dir] => Undo::RemoveDir(rel(dir)?),
+            ["created-parent", dir] => Undo::RemoveEmptyDir(rel(dir)?),
             ["set-aside", original, backup] => Undo::RestoreDir {
                 original: rel(original)?,
                 backup: rel(backup)?,
@@ -111,6 +115,7 @@ impl Transaction {
                 io_reason(&e)
             )
         };
+        crate::guard::fault::point();
         std::fs::create_dir_all(journal).map_err(cannot)?;
         let mut log = std::fs::File::create(journal.join("log")).map_err(cannot)?;
         writeln!(log, "{HEADER}\t{}", what.replace(['\t', '\n'], " ")).map_err(cannot)?;
@@ -157,8 +162,21 @@ impl Transaction {
             return Ok(());
         }
         self.record_file(path, display)?;
+        crate::guard::fault::point();
         std::fs::remove_file(path)
             .map_err(|e| anyhow::anyhow!("cannot remove {display}: {}", io_reason(&e)))
+    }
+
+    /// Creates a directory (one level) unless it exists; removed on rollback if empty again.
+    pub fn create_dir(&mut self, dir: &Path, display: &str) -> anyhow::Result<()> {
+        if paths_present(dir) {
+            return Ok(());
+        }
+        let rel = self.relative(dir, display)?;
+        self.record(Undo::RemoveEmptyDir(rel))?;
+        crate::guard::fault::point();
+        std::fs::create_dir(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {display}: {}", io_reason(&e)))
     }
 
     /// Writes a tree into a new directory.
@@ -183,6 +201,7 @@ impl Transaction {
             original,
             backup: backup_rel,
         })?;
+        crate::guard::fault::point();
         std::fs::rename(dir, &backup)
             .map_err(|e| anyhow::anyhow!("cannot remove {display}: {}", io_reason(&e)))
     }
@@ -190,6 +209,7 @@ impl Transaction {
     /// Keeps every change: the commit mark is synced first, so a crash after it finishes the
     /// commit rather than undoing it.
     pub fn commit(mut self) {
+        crate::guard::fault::point();
         let mark = std::fs::File::create(self.journal.join(COMMITTED)).and_then(|f| f.sync_all());
         if mark.is_err() {
             // Without the mark the changes cannot be kept safely: undo them.
@@ -197,7 +217,9 @@ impl Transaction {
         }
         sync_dir(&self.journal);
         self.committed = true;
+        crate::guard::fault::point();
         finish_commit(&self.base, &self.undo);
+        crate::guard::fault::point();
         let _ = std::fs::remove_dir_all(&self.journal);
     }
 
@@ -209,6 +231,7 @@ impl Transaction {
                     .map_err(|e| anyhow::anyhow!("cannot read {display}: it {}", e.reason()))?;
                 let name = format!("backup-{}", self.undo.len());
                 let file = self.journal.join(&name);
+                crate::guard::fault::point();
                 std::fs::write(&file, &bytes)
                     .and_then(|()| std::fs::File::open(&file)?.sync_all())
                     .map_err(|e| {
@@ -238,6 +261,7 @@ impl Transaction {
             .append(true)
             .open(self.journal.join("log"))
             .map_err(cannot)?;
+        crate::guard::fault::point();
         writeln!(log, "{}", undo.line()).map_err(cannot)?;
         log.sync_all().map_err(cannot)?;
         sync_dir(&self.journal);
@@ -267,6 +291,7 @@ impl Drop for Transaction {
 /// short is finished by the next), then removes the journal.
 fn roll_back(base: &Path, journal: &Path, undo: &[Undo]) {
     for step in undo.iter().rev() {
+        crate::guard::fault::point();
         match step {
             Undo::RestoreFile { path, backup } => {
                 let target = base.join(path);
@@ -286,6 +311,9 @@ fn roll_back(base: &Path, journal: &Path, undo: &[Undo]) {
                 let target = base.join(dir);
                 let _ = std::fs::remove_dir_all(&target);
                 let _ = std::fs::remove_dir_all(temp_sibling(&target));
+            }
+            Undo::RemoveEmptyDir(dir) => {
+                let _ = std::fs::remove_dir(base.join(dir));
             }
             Undo::RestoreDir { original, backup } => {
                 let (original, backup) = (base.join(original), base.join(backup));
@@ -343,7 +371,7 @@ pub fn recover(base: &Path, journal: &Path) -> anyhow::Result<Option<String>> {
     for step in &undo {
         let rel = match step {
             Undo::RestoreFile { path, .. } => path,
-            Undo::RemoveDir(dir) => dir,
+            Undo::RemoveDir(dir) | Undo::RemoveEmptyDir(dir) => dir,
             Undo::RestoreDir { original, .. } => original,
         };
         paths::confine(base, rel, "path", &shown)?;
@@ -406,13 +434,17 @@ fn temp_sibling(path: &Path) -> PathBuf {
 /// Writes a temporary sibling file, synced, then renames it over `path`.
 pub fn write_atomically(path: &Path, display: &str, bytes: &[u8]) -> anyhow::Result<()> {
     let temp = temp_sibling(path);
+    crate::guard::fault::point();
     let written = std::fs::write(&temp, bytes)
         .and_then(|()| match std::fs::metadata(path) {
             Ok(meta) => std::fs::set_permissions(&temp, meta.permissions()),
             Err(_) => Ok(()),
         })
         .and_then(|()| std::fs::File::open(&temp)?.sync_all())
-        .and_then(|()| std::fs::rename(&temp, path));
+        .and_then(|()| {
+            crate::guard::fault::point();
+            std::fs::rename(&temp, path)
+        });
     if let Err(error) = written {
         let _ = std::fs::remove_file(&temp);
         anyhow::bail!("cannot write {display}: {}", io_reason(&error));

@@ -171,6 +171,23 @@ pub fn write_release(
         writeln!(err, "{message} in {shown}")?;
     }
     let mut transaction = Transaction::begin(out_dir, &journal, "build --release-artifacts")?;
+    // The sums and signatures of an earlier release go first: from here until the new sums
+    // are written, no `SHA256SUMS` claims files that are being replaced.
+    for path in crate::workspace::read_dir_sorted(out_dir).unwrap_or_default() {
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if name == "SHA256SUMS"
+            || name.starts_with("SHA256SUMS.")
+            || name.ends_with(".intoto.dsse.json")
+        {
+            transaction.remove_file(&path, &format!("{shown}/{name}"))?;
+        }
+    }
     // `SHA256SUMS` comes last and its signatures just before it: until the release is whole,
     // there are no sums that claim it is (a kill in between is rolled back by the next run).
     let last = |name: &str| match name {

@@ -177,8 +177,7 @@ fn add(
     let entry = with_notes(entry, notes);
 
     let mut transaction = begin(&workspace, &format!("patch add {name}"))?;
-    std::fs::create_dir_all(workspace.root.join("vendor"))
-        .map_err(|e| anyhow::anyhow!("cannot create vendor/: {}", io_reason(&e)))?;
+    transaction.create_dir(&workspace.root.join("vendor"), "vendor/")?;
     transaction.create_tree(&tree_dir, &tree_path, &pristine.tree)?;
     let manifest = add_patch(
         &workspace.root_manifest.file.text,
@@ -624,6 +623,7 @@ fn update_lockfile(
     }
     args.push("--manifest-path".into());
     args.push(manifest.into_os_string());
+    crate::guard::fault::point();
     let output = duct::cmd(cargo, args)
         .dir(&workspace.root)
         .env("CARGO_TERM_COLOR", "never")
@@ -632,6 +632,7 @@ fn update_lockfile(
         .unchecked()
         .run()
         .map_err(|e| anyhow::anyhow!("cannot run cargo: {}", io_reason(&e)))?;
+    crate::guard::fault::point();
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let reason = stderr

@@ -122,9 +122,10 @@ impl Tree {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("tree");
         let temp = parent.join(format!(".{name}.cargo-repro.tmp"));
         let _ = std::fs::remove_dir_all(&temp);
-        let result = self
-            .write_into(&temp)
-            .and_then(|()| std::fs::rename(&temp, dir));
+        let result = self.write_into(&temp).and_then(|()| {
+            crate::guard::fault::point();
+            std::fs::rename(&temp, dir)
+        });
         if let Err(error) = result {
             let _ = std::fs::remove_dir_all(&temp);
             anyhow::bail!("cannot write {display}: {}", io_reason(&error));
@@ -135,6 +136,7 @@ impl Tree {
     fn write_into(&self, dir: &Path) -> std::io::Result<()> {
         std::fs::create_dir_all(dir)?;
         for (path, file) in &self.files {
+            crate::guard::fault::point();
             let target = dir.join(path);
             if let Some(parent) = target.parent() {
                 std::fs::create_dir_all(parent)?;

@@ -7,6 +7,7 @@ mod bad_input;
 mod build_env;
 mod cli;
 mod config;
+mod crash;
 mod docs;
 mod fix;
 mod git_state;
