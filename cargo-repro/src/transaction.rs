@@ -43,6 +43,8 @@ enum Undo {
     RemoveDir(String),
     /// Remove a directory the transaction created to hold others, if it is empty again.
     RemoveEmptyDir(String),
+    /// Create again an empty directory the transaction removed.
+    RecreateDir(String),
     /// Move a directory back from where the transaction set it aside.
     RestoreDir { original: String, backup: String },
 }
@@ -55,6 +57,7 @@ impl Undo {
             }
             Undo::RemoveDir(dir) => format!("created-dir\t{dir}"),
             Undo::RemoveEmptyDir(dir) => format!("created-parent\t{dir}"),
+            Undo::RecreateDir(dir) => format!("removed-empty-dir\t{dir}"),
             Undo::RestoreDir { original, backup } => format!("set-aside\t{original}\t{backup}"),
         }
     }
@@ -80,6 +83,7 @@ impl Undo {
             }
             ["created-dir", dir] => Undo::RemoveDir(rel(dir)?),
             ["created-parent", dir] => Undo::RemoveEmptyDir(rel(dir)?),
+            ["removed-empty-dir", dir] => Undo::RecreateDir(rel(dir)?),
             ["set-aside", original, backup] => Undo::RestoreDir {
                 original: rel(original)?,
                 backup: rel(backup)?,
@@ -179,6 +183,21 @@ impl Transaction {
             .map_err(|e| anyhow::anyhow!("cannot create {display}: {}", io_reason(&e)))
     }
 
+    /// Removes `dir` when it is an empty directory (what is left of `vendor/` once its last
+    /// patch is gone); recreated on rollback.
+    pub fn remove_dir_if_empty(&mut self, dir: &Path, display: &str) -> anyhow::Result<()> {
+        let empty = std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+            && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+        if !empty {
+            return Ok(());
+        }
+        let rel = self.relative(dir, display)?;
+        self.record(Undo::RecreateDir(rel))?;
+        crate::guard::fault::point();
+        std::fs::remove_dir(dir)
+            .map_err(|e| anyhow::anyhow!("cannot remove {display}: {}", io_reason(&e)))
+    }
+
     /// Writes a tree into a new directory.
     pub fn create_tree(&mut self, dir: &Path, display: &str, tree: &Tree) -> anyhow::Result<()> {
         let rel = self.relative(dir, display)?;
@@ -186,15 +205,10 @@ impl Transaction {
         tree.write_new(dir, display)
     }
 
-    /// Sets a directory aside; it is deleted on commit and moved back on rollback.
+    /// Sets a directory aside, into the journal (so nothing is left beside it); it is deleted on
+    /// commit and moved back on rollback.
     pub fn remove_tree(&mut self, dir: &Path, display: &str) -> anyhow::Result<()> {
-        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("tree");
-        let backup = dir.with_file_name(format!(".{name}.cargo-repro.removed"));
-        if paths_present(&backup) {
-            anyhow::bail!(
-                "{display}: `.{name}.cargo-repro.removed` is in the way (left by an older cargo-repro?); move it away and run the command again"
-            );
-        }
+        let backup = self.journal.join(format!("set-aside-{}", self.undo.len()));
         let original = self.relative(dir, display)?;
         let backup_rel = self.relative(&backup, display)?;
         self.record(Undo::RestoreDir {
@@ -315,6 +329,9 @@ fn roll_back(base: &Path, journal: &Path, undo: &[Undo]) {
             Undo::RemoveEmptyDir(dir) => {
                 let _ = std::fs::remove_dir(base.join(dir));
             }
+            Undo::RecreateDir(dir) => {
+                let _ = std::fs::create_dir(base.join(dir));
+            }
             Undo::RestoreDir { original, backup } => {
                 let (original, backup) = (base.join(original), base.join(backup));
                 if backup.exists() && !original.exists() {
@@ -371,7 +388,7 @@ pub fn recover(base: &Path, journal: &Path) -> anyhow::Result<Option<String>> {
     for step in &undo {
         let rel = match step {
             Undo::RestoreFile { path, .. } => path,
-            Undo::RemoveDir(dir) | Undo::RemoveEmptyDir(dir) => dir,
+            Undo::RemoveDir(dir) | Undo::RemoveEmptyDir(dir) | Undo::RecreateDir(dir) => dir,
             Undo::RestoreDir { original, .. } => original,
         };
         paths::confine(base, rel, "path", &shown)?;
@@ -497,7 +514,10 @@ mod tests {
         let message = recover(&base, &journal).unwrap().unwrap();
         assert!(message.contains("finished an interrupted `patch remove x`"));
         assert!(!base.join("tree").exists());
-        assert!(!base.join(".tree.cargo-repro.removed").exists());
+        assert!(
+            !journal.exists(),
+            "the set-aside tree went with the journal"
+        );
         std::fs::remove_dir_all(&base).unwrap();
     }
 

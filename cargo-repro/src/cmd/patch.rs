@@ -464,6 +464,7 @@ fn remove(name: &str, common: &PatchCommon, err: &mut dyn Write) -> anyhow::Resu
         )?;
     }
     write_ledger(&mut transaction, &workspace, &ledger)?;
+    transaction.remove_dir_if_empty(&workspace.root.join("vendor"), "vendor/")?;
     update_lockfile(&mut transaction, &workspace, common)?;
     transaction.commit();
     writeln!(

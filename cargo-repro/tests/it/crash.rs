@@ -7,38 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::registry::i18n_workspace;
-use crate::support::{copy_tree, outside_dir, tiny_workspace};
-
-/// Every file under `dir` but cargo's caches and outputs, with contents, sorted; directories
-/// too, so an empty leftover directory counts.
-fn state(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).unwrap().flatten() {
-            let path = entry.path();
-            let relative = path
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if ["cargo-home", "target", ".git"]
-                .iter()
-                .any(|p| relative == *p)
-            {
-                continue;
-            }
-            if entry.file_type().unwrap().is_dir() {
-                out.push((relative, None));
-                stack.push(path);
-            } else {
-                out.push((relative, Some(std::fs::read(&path).unwrap())));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use crate::support::{copy_tree, outside_dir, state, tiny_workspace};
 
 fn run(dir: &Path, args: &[&str], fault_at: Option<usize>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-repro"));

@@ -33,32 +33,8 @@ fn add(dir: &Path) {
 }
 
 /// Every file of the workspace except caches, for "nothing changed" assertions.
-fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        for entry in std::fs::read_dir(&current).unwrap().flatten() {
-            let path = entry.path();
-            let relative = path
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if relative.starts_with("cargo-home")
-                || relative.starts_with("target")
-                || relative.starts_with(".git")
-            {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push((relative, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
+fn snapshot(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+    crate::support::state(dir)
 }
 
 #[test]
@@ -229,7 +205,8 @@ fn remove_puts_everything_back() {
     let out = repro(&dir, &["patch", "remove", "i18n-embed-fl", "--offline"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let after = snapshot(&dir);
-    let names = |s: &[(String, Vec<u8>)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    let names =
+        |s: &[(String, Option<Vec<u8>>)]| s.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&after), names(&before));
     assert_eq!(
         after, before,

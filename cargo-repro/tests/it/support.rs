@@ -255,3 +255,34 @@ pub(crate) fn assert_no_files(dir: &Path) {
         .unwrap_or_default();
     assert!(left.is_empty(), "files left in {}: {left:?}", dir.display());
 }
+
+/// Every file under `dir` but cargo's caches and outputs, with contents, sorted; directories
+/// too, so an empty leftover directory counts.
+pub(crate) fn state(dir: &Path) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap().flatten() {
+            let path = entry.path();
+            let relative = path
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if ["cargo-home", "target", ".git"]
+                .iter()
+                .any(|p| relative == *p)
+            {
+                continue;
+            }
+            if entry.file_type().unwrap().is_dir() {
+                out.push((relative, None));
+                stack.push(path);
+            } else {
+                out.push((relative, Some(std::fs::read(&path).unwrap())));
+            }
+        }
+    }
+    out.sort();
+    out
+}
