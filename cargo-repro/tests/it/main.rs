@@ -10,6 +10,7 @@ mod config;
 mod crash;
 mod docs;
 mod fix;
+mod fuzz;
 mod git_state;
 mod graph;
 mod hostile;
