@@ -38,13 +38,17 @@ fn install(args: &HookInstallArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
         .join(String::from_utf8_lossy(&hooks.stdout).trim());
     let hook = hooks_dir.join("pre-commit");
     let shown = ".git/hooks/pre-commit";
-    if let Ok(existing) = std::fs::read_to_string(&hook)
-        && !existing.contains(MARKER)
-        && !args.force
-    {
-        anyhow::bail!(
-            "{shown} exists and was not written by cargo-repro; pass --force to replace it"
-        );
+    // Anything there that is not a readable hook of ours (another hook, a symlink elsewhere, a
+    // special file) is kept unless --force says otherwise.
+    if crate::guard::read::present(&hook) && !args.force {
+        let ours = crate::guard::read::read_bytes(&hook, crate::guard::read::LIMIT)
+            .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(MARKER));
+        let link = std::fs::symlink_metadata(&hook).is_ok_and(|m| m.file_type().is_symlink());
+        if !ours || link {
+            anyhow::bail!(
+                "{shown} exists and was not written by cargo-repro; pass --force to replace it"
+            );
+        }
     }
     std::fs::create_dir_all(&hooks_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the git hooks directory: {}", io_reason(&e)))?;

@@ -67,10 +67,13 @@ fn fixture(path: &str) -> Vec<u8> {
 
 const LEDGER: &str = "[i18n-embed-fl]\nversion = \"0.9.4\"\npath = \"vendor/i18n-embed-fl\"\ndiff = \"vendor/i18n-embed-fl.patch\"\nupstream-sha256 = \"99d4\"\ntree-sha256 = \"3f1c\"\nreason = \"fl! emits arguments in HashMap order\"\nresolves = [\"i18n-embed-fl-hashmap-args\"]\n";
 
+/// A reader's name, its seed input, and the reader itself.
+type Reader<'a> = (&'a str, Vec<u8>, &'a dyn Fn(&[u8]));
+
 #[test]
 fn readers_of_committed_files_never_panic_on_mutated_input() {
     let mut rng = Rng(0x5eed_cafe_f00d_d00d);
-    let readers: [(&str, Vec<u8>, &dyn Fn(&[u8])); 7] = [
+    let readers: [Reader<'_>; 7] = [
         ("Cargo.toml", fixture("workspaces/messy/Cargo.toml"), &|b| {
             let _ = TomlFile::parse(source("Cargo.toml", b));
         }),

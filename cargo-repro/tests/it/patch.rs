@@ -367,6 +367,27 @@ fn the_hook_refuses_a_commit_with_a_stale_lockfile() {
         repro(&dir, &["hook", "install", "--force"]).status.code(),
         Some(0)
     );
+    // A hook that is a symlink (to a shared hook manager, say) or cannot be read is kept too.
+    let hook = dir.join(".git/hooks/pre-commit");
+    std::fs::remove_file(&hook).unwrap();
+    std::fs::write(
+        dir.join("shared-hook"),
+        "#!/bin/sh
+# installed by cargo-repro
+",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(dir.join("shared-hook"), &hook).unwrap();
+    let refused = repro(&dir, &["hook", "install"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    std::fs::remove_file(&hook).unwrap();
+    std::os::unix::fs::symlink(dir.join("nowhere"), &hook).unwrap();
+    let refused = repro(&dir, &["hook", "install"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert_eq!(
+        read(&dir, "shared-hook"),
+        "#!/bin/sh\n# installed by cargo-repro\n"
+    );
 }
 
 /// Rewrites one key of the ledger's only entry.
