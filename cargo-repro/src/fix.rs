@@ -175,6 +175,14 @@ fn installed_rustc_version(root: &Path) -> anyhow::Result<String> {
 /// Writes every edit, or none: on any failure the files written so far are put back.
 pub fn apply(root: &std::path::Path, edits: &[Edit]) -> anyhow::Result<()> {
     for edit in edits {
+        // A toolchain file found in a parent directory, or a file linking outside, is not the
+        // repository's to edit.
+        if !edit.abs_path.starts_with(root) || !crate::guard::paths::inside(root, &edit.abs_path) {
+            anyhow::bail!(
+                "{}: lies outside the workspace (or links there); --fix edits only files inside it, so make this change by hand",
+                edit.display_path
+            );
+        }
         Transaction::ensure_writable(&edit.abs_path, &edit.display_path)?;
     }
     let mut transaction = Transaction::begin(

@@ -56,6 +56,20 @@ pub fn render(report: &Report) -> String {
     text
 }
 
+/// A relative path as a URI reference (RFC 3986): every byte but the unreserved characters and
+/// `/` percent-encoded, so a file named `a b#c.rs` (or holding a newline) is one valid URI.
+fn percent_encoded(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 fn sarif_level(level: Level) -> &'static str {
     match level {
         Level::Deny => "error",
@@ -70,6 +84,7 @@ fn result(finding: &Finding) -> Value {
         Some(rest) => ("CARGO_HOME", rest.to_string()),
         None => ("%SRCROOT%", finding.location.path.clone()),
     };
+    let uri = percent_encoded(&uri);
     let mut physical = json!({ "artifactLocation": { "uri": uri, "uriBaseId": base } });
     if let (Some(line), Some(column)) = (finding.location.line, finding.location.column) {
         physical["region"] = json!({
@@ -104,4 +119,16 @@ fn result(finding: &Finding) -> Value {
         "locations": [{ "physicalLocation": physical }],
         "partialFingerprints": { "cargoRepro/v1": fingerprint },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(percent_encoded("src/main.rs"), "src/main.rs");
+        assert_eq!(percent_encoded("a b#c%.rs"), "a%20b%23c%25.rs");
+        assert_eq!(percent_encoded("x\ny/é"), "x%0Ay/%C3%A9");
+    }
 }

@@ -177,3 +177,27 @@ fn fix_on_a_read_only_file_changes_nothing() {
         toolchain_before
     );
 }
+
+#[test]
+fn fix_never_edits_a_file_outside_the_workspace() {
+    // rust-toolchain.toml is a link to a file outside the repository.
+    let dir = fixable("fix-outside");
+    let elsewhere = outside_dir("fix-outside-elsewhere");
+    let outside = elsewhere.join("rust-toolchain.toml");
+    std::fs::rename(dir.join("rust-toolchain.toml"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("rust-toolchain.toml")).unwrap();
+    let before = std::fs::read_to_string(&outside).unwrap();
+    let out = check(&dir, &["--offline", "--fix", "--allow-dirty"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: rust-toolchain.toml: lies outside the workspace (or links there); --fix edits only files inside it, so make this change by hand\n"
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Cargo.toml")).unwrap(),
+        MANIFEST
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&elsewhere).unwrap();
+}
