@@ -155,7 +155,79 @@ impl Signer {
                 self.key
             );
         }
+        self.verify(data, &signature)?;
         Ok(signature)
+    }
+
+    /// Checks a fresh signature with the signer's own verifier (`gpg --verify`, `ssh-keygen -Y
+    /// check-novalidate`) and that it is by this key, before anything is written: a signer
+    /// that prints something else (a wrapper, a wrong key) is caught here, not by a user.
+    fn verify(&self, data: &[u8], signature: &[u8]) -> anyhow::Result<()> {
+        let fail = |why: String| {
+            anyhow::anyhow!(
+                "cannot sign with {}: the signature it made does not verify ({why}); check the key and the signer",
+                self.key
+            )
+        };
+        let scratch = tempfile::tempdir().map_err(|e| fail(io_reason(&e)))?;
+        let (data_file, signature_file) = (scratch.path().join("data"), scratch.path().join("sig"));
+        std::fs::write(&data_file, data)
+            .and_then(|()| std::fs::write(&signature_file, signature))
+            .map_err(|e| fail(io_reason(&e)))?;
+        let output = match &self.key {
+            SigningKey::Gpg(_) => duct::cmd(
+                "gpg",
+                [
+                    OsStr::new("--batch"),
+                    OsStr::new("--no-tty"),
+                    OsStr::new("--status-fd"),
+                    OsStr::new("1"),
+                    OsStr::new("--verify"),
+                    signature_file.as_os_str(),
+                    data_file.as_os_str(),
+                ],
+            ),
+            SigningKey::Ssh(_) => duct::cmd(
+                "ssh-keygen",
+                [
+                    OsStr::new("-Y"),
+                    OsStr::new("check-novalidate"),
+                    OsStr::new("-n"),
+                    OsStr::new(SSH_NAMESPACE),
+                    OsStr::new("-s"),
+                    signature_file.as_os_str(),
+                ],
+            )
+            .stdin_path(&data_file),
+        }
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| fail(io_reason(&e)))?;
+        let said = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            return Err(fail(
+                said.lines().last().unwrap_or("rejected").trim().to_string(),
+            ));
+        }
+        // By this key: gpg's VALIDSIG status names the fingerprint (keyid may be its suffix or
+        // the whole), ssh-keygen the SHA256 fingerprint.
+        let by_this_key = match &self.key {
+            SigningKey::Gpg(_) => said.lines().any(|line| {
+                line.starts_with("[GNUPG:] VALIDSIG ")
+                    && line.split_whitespace().any(|word| {
+                        word.to_ascii_uppercase()
+                            .ends_with(&self.keyid.to_ascii_uppercase())
+                    })
+            }),
+            SigningKey::Ssh(_) => said.contains(&self.keyid),
+        };
+        if !by_this_key {
+            return Err(fail("it was made by another key".to_string()));
+        }
+        Ok(())
     }
 }
 
