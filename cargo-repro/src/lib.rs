@@ -66,10 +66,27 @@ pub fn main_with_args(mut args: Vec<OsString>) -> u8 {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => exit_code::SUCCESS,
         Err(error) => {
-            let _ = writeln!(err, "error: {error:#}");
+            let _ = writeln!(err, "error: {}", error_line(&error));
             exit_code::ERROR
         }
     }
+}
+
+/// The error as one line on stderr, whatever it carries: control characters escaped (so a
+/// crafted file name cannot forge lines of output), and machine paths shown as `$WORKSPACE`,
+/// `$CARGO_HOME` and `~`, a last defence behind the messages' own relative paths.
+fn error_line(error: &anyhow::Error) -> String {
+    let text = format!("{error:#}");
+    let root = workspace::locate_root(None)
+        .or_else(|_| std::env::current_dir())
+        .unwrap_or_default();
+    let text = workspace::scrub_paths(&text, &root, &workspace::cargo_home());
+    text.chars()
+        .map(|c| match c.is_control() {
+            true => c.escape_debug().to_string(),
+            false => c.to_string(),
+        })
+        .collect()
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

@@ -253,3 +253,25 @@ fn build_time_files_the_heuristics_cannot_read_are_named_in_every_format() {
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&elsewhere).unwrap();
 }
+
+#[test]
+fn errors_are_one_line_without_machine_paths() {
+    let dir = outside_dir("error-line");
+    tiny_workspace(&dir, "", &[]);
+    let missing = dir.join("sub\nerror: forged/Cargo.toml");
+    let out = run_in(
+        &dir,
+        &[
+            "check",
+            "--offline",
+            "--manifest-path",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: $WORKSPACE/sub\\nerror: forged/Cargo.toml: manifest not found; pass the path of an existing Cargo.toml\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
