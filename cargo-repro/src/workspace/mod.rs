@@ -340,15 +340,35 @@ fn load_registry_index(
 }
 
 /// Refuses to run cargo on inputs that would hang or exhaust it: the files `cargo metadata`
-/// (and the rustup proxy) read from the workspace (the members' manifests, `Cargo.lock`, the
-/// toolchain file and cargo's configuration files) must be regular files within the size
-/// limit. Path dependencies outside the members are not checked here.
+/// (and the rustup proxy) read from the workspace (the members' manifests, the manifests of
+/// the path dependencies they name, `Cargo.lock`, the toolchain file and cargo's configuration
+/// files) must be regular files within the size limit.
 fn guard_cargo_inputs(
     root: &Path,
     cargo_home: &Path,
     member_dirs: &[PathBuf],
 ) -> anyhow::Result<()> {
-    let mut files: Vec<PathBuf> = member_dirs.iter().map(|d| d.join("Cargo.toml")).collect();
+    let mut files: Vec<PathBuf> = std::iter::once(root.join("Cargo.toml"))
+        .chain(member_dirs.iter().map(|d| d.join("Cargo.toml")))
+        .collect();
+    // Path dependencies (and `[patch]` paths): every `path = "…"` a manifest's text holds, a
+    // superset (a `[lib] path` names a file, whose `Cargo.toml` is then simply absent). The
+    // manifests are parsed for real later, while cargo runs; this pass only reads.
+    let mut seen: std::collections::BTreeSet<PathBuf> = files.iter().cloned().collect();
+    let mut queue = files.clone();
+    while let Some(manifest) = queue.pop() {
+        let Ok(bytes) = crate::guard::read::read_bytes(&manifest, crate::guard::read::LIMIT) else {
+            continue;
+        };
+        let dir = manifest.parent().unwrap_or(root);
+        for value in path_values(&String::from_utf8_lossy(&bytes)) {
+            let dependency = normalize(&dir.join(value).join("Cargo.toml"));
+            if seen.insert(dependency.clone()) {
+                files.push(dependency.clone());
+                queue.push(dependency);
+            }
+        }
+    }
     files.push(root.join("Cargo.lock"));
     for dir in root.ancestors() {
         files.push(dir.join("rust-toolchain"));
@@ -375,6 +395,27 @@ fn guard_cargo_inputs(
 /// [`Workspace::load`] finds it: for taking the workspace's lock before loading it.
 pub fn locate_root(manifest_path: Option<&Path>) -> anyhow::Result<PathBuf> {
     find_root(&find_manifest(manifest_path)?)
+}
+
+/// The values of `path = "…"` (or `'…'`) keys in a manifest's text.
+fn path_values(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("path") {
+        let after = rest[at + 4..].trim_start_matches([' ', '\t']);
+        rest = &rest[at + 4..];
+        let Some(value) = after.strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start_matches([' ', '\t']);
+        let Some(quote) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        if let Some(end) = value[1..].find(quote) {
+            out.push(&value[1..1 + end]);
+        }
+    }
+    out
 }
 
 /// The manifest to start from: the given one, or `Cargo.toml` in the current directory or a parent.

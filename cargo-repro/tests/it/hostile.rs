@@ -145,3 +145,26 @@ fn special_files_the_tool_or_cargo_would_read_are_refused_by_name() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+#[test]
+fn a_path_dependency_whose_manifest_is_a_fifo_is_refused_before_cargo_runs() {
+    let base = outside_dir("hostile-path-dep");
+    let dir = base.join("ws");
+    tiny_workspace(&dir, "", &[]);
+    write_files(
+        &dir,
+        &[(
+            "Cargo.toml",
+            "[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ndep = { path = \"../outside-dep\" }\n\n[workspace]\n",
+        )],
+    );
+    let dep_manifest = base.join("outside-dep/Cargo.toml");
+    mkfifo(&dep_manifest);
+    let (code, _, stderr) = run_bounded(&dir, &["check", "--offline"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read ../outside-dep/Cargo.toml: it is a FIFO"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}
