@@ -196,3 +196,45 @@ fn a_release_killed_at_any_step_never_shows_sums_that_do_not_verify() {
     }
     std::fs::remove_dir_all(&base).unwrap();
 }
+
+#[test]
+fn two_releases_into_one_out_dir_at_once_both_land_whole() {
+    use crate::support::{build_in, files, outside_checkout};
+    let (base, dir) = outside_checkout("concurrent-release");
+    let out_dir = dir.join("target/repro-artifacts");
+    let args = ["--release-artifacts", "--allow-unpinned"];
+    let out = build_in(&dir, &args, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let release = files(&out_dir);
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
+            .args(["repro", "build", "--offline"])
+            .args(args)
+            .current_dir(&dir)
+            .env("CARGO_TERM_COLOR", "never")
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The out dir's lock makes one wait for the other; neither undoes the other's files.
+    let (first, second) = (spawn(), spawn());
+    for child in [first, second] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(files(&out_dir), release);
+    std::fs::remove_dir_all(&base).unwrap();
+}
