@@ -94,6 +94,9 @@ pub struct BuildArgs {
     /// Where the release artifacts go (default: target/repro-artifacts).
     #[arg(long, value_name = "DIR", requires = "release_artifacts")]
     pub out_dir: Option<PathBuf>,
+    /// Leave the .deb out of the release artifacts.
+    #[arg(long, requires = "release_artifacts")]
+    pub no_deb: bool,
     /// Sign the release: a detached signature of SHA256SUMS and a DSSE envelope of the
     /// provenance. KEY is `gpg:KEYID`, `ssh:PATH`, or a bare value (an ssh key when that file
     /// exists, a gpg key id otherwise). Nothing is written when signing fails.

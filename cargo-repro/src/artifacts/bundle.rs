@@ -118,7 +118,7 @@ mod tests {
             names,
             [
                 "hello-1.0.0-x86_64-unknown-linux-gnu.tar.gz",
-                "hello_1.0.0_amd64.deb"
+                "hello_1.0.0-1_amd64.deb"
             ]
         );
         let files = [
@@ -144,7 +144,7 @@ mod tests {
             docs: release().docs,
         };
         assert_eq!(
-            archives["hello_1.0.0_amd64.deb"],
+            archives["hello_1.0.0-1_amd64.deb"],
             deb(&control(), &contents, &NORM).unwrap()
         );
     }

@@ -75,6 +75,35 @@ struct DebMetadata {
 }
 
 impl DebControl {
+    /// What the package lacks for a .deb to be described at all, each with the key to add
+    /// (empty when nothing is missing): then no .deb is written, and the other artifacts are.
+    pub fn lacks(
+        package: &ManifestPackage,
+        deb_metadata: Option<&serde_json::Value>,
+    ) -> Vec<String> {
+        let deb_key = |key: &str| {
+            deb_metadata
+                .and_then(|m| m.get(key))
+                .and_then(|v| v.as_str())
+                .is_some_and(|v| !v.trim().is_empty())
+        };
+        let mut lacks = Vec::new();
+        if !deb_key("maintainer") && package.authors.is_empty() {
+            lacks.push(
+                "a maintainer (add `maintainer` to [package.metadata.deb], or `authors` to [package])"
+                    .to_string(),
+            );
+        }
+        if package
+            .description
+            .as_deref()
+            .is_none_or(|d| d.trim().is_empty())
+        {
+            lacks.push("a description (add `description` to [package])".to_string());
+        }
+        lacks
+    }
+
     /// Builds the control from `[package]` and the optional `[package.metadata.deb]` table
     /// (`package.metadata["deb"]` from `cargo metadata`), for `target_triple`.
     pub fn from_manifest_metadata(
@@ -333,7 +362,8 @@ pub fn debian_version(cargo_version: &str, revision: Option<&str>) -> anyhow::Re
             )
         }
         Some(revision) => format!("{upstream}-{revision}"),
-        None => upstream,
+        // cargo-deb's default: revision 1, which apt sorts above the bare upstream version.
+        None => format!("{upstream}-1"),
     };
     check_debian_version(&version)?;
     Ok(version)
@@ -561,7 +591,8 @@ mod tests {
                 .unwrap()
                 .control;
         assert_eq!(control.maintainer, "Ada <ada@example.org>");
-        assert_eq!(control.version, "1.2.3~rc.1");
+        // Revision 1 by default, as cargo-deb: apt sorts 1.2.3~rc.1-1 above 1.2.3~rc.1.
+        assert_eq!(control.version, "1.2.3~rc.1-1");
         assert_eq!(control.architecture, "arm64");
     }
 

@@ -27,6 +27,49 @@ use crate::workspace::{Workspace, display_path, scrub_paths};
 
 /// Writes the release artifacts of `outcome` into `out_dir`, signed when a `signer` is given;
 /// returns the file names written.
+/// Checks the packages' release metadata before anything is compiled: invalid metadata is an
+/// error now, not after the build; what a .deb lacks is returned as warnings (the .deb is then
+/// skipped, the other artifacts are written). `packages` limits it to `-p` names.
+pub fn preflight(
+    workspace: &Workspace,
+    triple: &str,
+    packages: &[String],
+    with_deb: bool,
+) -> anyhow::Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    if !with_deb || !triple.contains("-linux-") {
+        return Ok(warnings);
+    }
+    for package in workspace_packages(workspace)? {
+        let selected = packages.is_empty() || packages.iter().any(|p| *p == package.name.as_str());
+        if !selected || !package.targets.iter().any(|t| t.is_bin()) {
+            continue;
+        }
+        let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
+        let lacks = DebControl::lacks(
+            &ManifestPackage::from(&package),
+            package.metadata.get("deb"),
+        );
+        if !lacks.is_empty() {
+            warnings.push(format!(
+                "{manifest}: no .deb for {}: it lacks {}; the tar.gz, sums and provenance are written (or pass --no-deb)",
+                package.name,
+                lacks.join(" and ")
+            ));
+            continue;
+        }
+        DebControl::from_manifest_metadata(
+            &ManifestPackage::from(&package),
+            package.metadata.get("deb"),
+            triple,
+        )
+        .map_err(|e| anyhow::anyhow!("{manifest}: {e}"))?;
+    }
+    Ok(warnings)
+}
+
+/// Writes the release into `out_dir`; `with_deb` false leaves the .deb out (`--no-deb`).
+#[allow(clippy::too_many_arguments)]
 pub fn write_release(
     workspace: &Workspace,
     env: &BuildEnv,
@@ -34,6 +77,7 @@ pub fn write_release(
     cargo_flags: &[String],
     signer: Option<&Signer>,
     out_dir: &Path,
+    with_deb: bool,
     err: &mut dyn Write,
 ) -> anyhow::Result<Vec<String>> {
     let epoch: u64 = env
@@ -77,7 +121,9 @@ pub fn write_release(
             .unwrap_or_default();
         let docs = package_docs(&workspace.root, &package_dir)?;
 
-        let deb_control = if triple.contains("-linux-") {
+        let lacks = DebControl::lacks(&ManifestPackage::from(package), package.metadata.get("deb"));
+        // What a .deb lacks was said before the build (`preflight`): it is skipped here.
+        let deb_control = if with_deb && triple.contains("-linux-") && lacks.is_empty() {
             let built = DebControl::from_manifest_metadata(
                 &ManifestPackage::from(package),
                 package.metadata.get("deb"),

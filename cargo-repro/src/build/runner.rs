@@ -97,6 +97,34 @@ pub fn cargo_args(options: &BuildOptions) -> Vec<String> {
     args
 }
 
+/// Runs `cargo generate-lockfile` in `root`.
+fn generate_lockfile(root: &Path, offline: bool) -> anyhow::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut args = vec!["generate-lockfile", "--quiet"];
+    if offline {
+        args.push("--offline");
+    }
+    let output = duct::cmd(cargo, args)
+        .dir(root)
+        .stdout_null()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(|e| anyhow::anyhow!("cannot run cargo: {}", io_reason(&e)))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let reason = stderr
+            .lines()
+            .find(|l| l.starts_with("error"))
+            .unwrap_or("cargo failed");
+        anyhow::bail!(
+            "there is no Cargo.lock and cargo could not generate one: {}",
+            reason.trim_start_matches("error: ")
+        );
+    }
+    Ok(())
+}
+
 /// Refuses to build when `cargo repro check` reports, at deny level, a rule that makes the
 /// build unrepeatable ([`PREFLIGHT_RULES`]).
 pub fn preflight(workspace: &Workspace) -> anyhow::Result<()> {
@@ -156,6 +184,15 @@ pub fn build(
     }
     if !options.allow_unpinned {
         preflight(workspace)?;
+    }
+    // `--allow-unpinned` without a lockfile (a crate fresh from `cargo new`): the build is
+    // still `--locked`, so the lockfile is resolved first, and the user is told to commit it.
+    if !crate::guard::read::present(&workspace.root.join("Cargo.lock")) {
+        generate_lockfile(&workspace.root, options.offline)?;
+        writeln!(
+            err,
+            "warning: there was no Cargo.lock: generated one (its hash is in the provenance); commit it, so that a rebuild resolves the same versions"
+        )?;
     }
     let (log, messages, status) = run_cargo(&workspace.root, &cargo_args(options), env, err)?;
     let (root, cargo_home) = (&workspace.root, &workspace.cargo_home);

@@ -51,6 +51,12 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
         offline: selection.offline,
         allow_unpinned: args.allow_unpinned,
     };
+    if args.release_artifacts {
+        let packages: Vec<String> = selection.package.iter().cloned().collect();
+        for warning in release::preflight(&workspace, &env.triple, &packages, !args.no_deb)? {
+            writeln!(err, "warning: {warning}")?;
+        }
+    }
     let outcome = runner::build(&workspace, &options, &env, err)?;
     if let Some(log) = &args.message_log {
         std::fs::write(log, &outcome.messages).map_err(|e| {
@@ -100,6 +106,7 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
             &cargo_flags,
             signer.as_ref(),
             &out_dir,
+            !args.no_deb,
             err,
         )?;
         let shown = crate::workspace::display_path(&workspace.root, &out_dir);

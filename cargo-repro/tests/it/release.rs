@@ -46,7 +46,7 @@ fn release_artifacts_are_reproducible_and_valid() {
             .lines()
             .all(|l| l.ends_with(": OK"))
     );
-    assert!(tool(&first, "sha256sum", &["-c", "app_1.0.0_amd64.deb.sha256"]).contains(": OK"));
+    assert!(tool(&first, "sha256sum", &["-c", "app_1.0.0-1_amd64.deb.sha256"]).contains(": OK"));
 
     let listing = tool(
         &first,
@@ -77,17 +77,17 @@ fn release_artifacts_are_reproducible_and_valid() {
     );
     assert_eq!(&gz[4..8], &[0, 0, 0, 0], "gzip header: mtime 0");
 
-    let info = tool(&first, "dpkg-deb", &["--info", "app_1.0.0_amd64.deb"]);
+    let info = tool(&first, "dpkg-deb", &["--info", "app_1.0.0-1_amd64.deb"]);
     for field in [
         "Package: app",
-        "Version: 1.0.0",
+        "Version: 1.0.0-1",
         "Architecture: amd64",
         "Section: utils",
         "Maintainer: Release Team",
     ] {
         assert!(info.contains(field), "{field} missing:\n{info}");
     }
-    let contents = tool(&first, "dpkg-deb", &["--contents", "app_1.0.0_amd64.deb"]);
+    let contents = tool(&first, "dpkg-deb", &["--contents", "app_1.0.0-1_amd64.deb"]);
     assert!(
         contents.contains("./usr/bin/app") && contents.contains("./usr/share/doc/app/LICENSE"),
         "{contents}"
@@ -108,10 +108,9 @@ fn release_artifacts_are_reproducible_and_valid() {
 }
 
 #[test]
-fn failures_leave_nothing_in_the_out_dir() {
-    let (_, dir) = outside_checkout("release-fail");
+fn what_a_deb_lacks_skips_the_deb_not_the_release() {
+    let (_, dir) = outside_checkout("release-no-description");
     let out_dir = dir.join("target/repro-artifacts");
-    // A package that cannot be described as a .deb: the build succeeds, packaging fails.
     let manifest = std::fs::read_to_string(dir.join("app/Cargo.toml")).unwrap();
     std::fs::write(
         dir.join("app/Cargo.toml"),
@@ -122,13 +121,79 @@ fn failures_leave_nothing_in_the_out_dir() {
     )
     .unwrap();
     let out = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
+    let said = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let warning = said
+        .find("warning: app/Cargo.toml: no .deb for app: it lacks a description (add `description` to [package]); the tar.gz, sums and provenance are written (or pass --no-deb)")
+        .unwrap_or_else(|| panic!("{said}"));
+    let built = said.find("Built ").unwrap_or_else(|| panic!("{said}"));
+    assert!(warning < built, "said before compiling: {said}");
+    let names: Vec<String> = files(&out_dir).into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().any(|n| n.ends_with(".tar.gz")), "{names:?}");
+    assert!(names.iter().all(|n| !n.contains(".deb")), "{names:?}");
+    assert!(names.contains(&"SHA256SUMS".to_string()));
+    assert!(tool(&out_dir, "sha256sum", &["-c", "SHA256SUMS"]).contains(": OK"));
+}
+
+#[test]
+fn invalid_metadata_fails_before_compiling_and_leaves_nothing() {
+    let (_, dir) = outside_checkout("release-fail");
+    let out_dir = dir.join("target/repro-artifacts");
+    let manifest = std::fs::read_to_string(dir.join("app/Cargo.toml")).unwrap();
+    std::fs::write(
+        dir.join("app/Cargo.toml"),
+        manifest.replace(
+            "[package.metadata.deb]\n",
+            "[package.metadata.deb]\nrevision = \"a-b\"\n",
+        ),
+    )
+    .unwrap();
+    let out = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("no description; add `description` to [package]"),
+        stderr(&out).contains("error: app/Cargo.toml: [package.metadata.deb] revision \"a-b\" is not a Debian revision"),
         "{}",
         stderr(&out)
     );
+    assert!(
+        !stderr(&out).contains("Built "),
+        "nothing compiled: {}",
+        stderr(&out)
+    );
     assert_no_files(&out_dir);
+}
+
+#[test]
+fn a_crate_fresh_from_cargo_new_gets_its_release_with_one_command() {
+    let base = outside_dir("release-cargo-new");
+    let status = std::process::Command::new("cargo")
+        .args(["new", "--vcs", "git", "--offline", "-q", "hello"])
+        .current_dir(&base)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let dir = base.join("hello");
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-qm", "new"]);
+    let out = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out_dir = dir.join("target/repro-artifacts");
+    let names: Vec<String> = files(&out_dir).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "SHA256SUMS",
+            "hello-0.1.0-x86_64-unknown-linux-gnu.intoto.json",
+            "hello-0.1.0-x86_64-unknown-linux-gnu.tar.gz",
+            "hello-0.1.0-x86_64-unknown-linux-gnu.tar.gz.sha256",
+        ]
+    );
+    assert!(
+        stderr(&out).contains("no .deb for hello: it lacks a maintainer"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(&base).unwrap();
 }
 
 #[test]
@@ -250,7 +315,7 @@ fn two_binaries_packaged_under_one_deb_name_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(
-            "error: Cargo.toml: two binaries would both be packaged as tiny_0.1.0_amd64.deb; build one at a time with --bin NAME"
+            "error: Cargo.toml: two binaries would both be packaged as tiny_0.1.0-1_amd64.deb; build one at a time with --bin NAME"
         ),
         "{}",
         stderr(&out)
@@ -332,11 +397,11 @@ fn musl_release_is_static_and_named_for_musl() {
             "app-1.0.0-x86_64-unknown-linux-musl.intoto.json",
             "app-1.0.0-x86_64-unknown-linux-musl.tar.gz",
             "app-1.0.0-x86_64-unknown-linux-musl.tar.gz.sha256",
-            "app_1.0.0_amd64.deb",
-            "app_1.0.0_amd64.deb.sha256",
+            "app_1.0.0-1_amd64.deb",
+            "app_1.0.0-1_amd64.deb.sha256",
         ]
     );
-    let info = tool(&artifacts, "dpkg-deb", &["--info", "app_1.0.0_amd64.deb"]);
+    let info = tool(&artifacts, "dpkg-deb", &["--info", "app_1.0.0-1_amd64.deb"]);
     assert!(info.contains("Architecture: amd64"), "{info}");
 
     // The binary as shipped in the tarball: no interpreter, no shared library, and it runs.

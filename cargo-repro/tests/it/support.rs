@@ -223,8 +223,8 @@ pub(crate) const CLEAN_RELEASE: [&str; 6] = [
     "app-1.0.0-x86_64-unknown-linux-gnu.intoto.json",
     "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz",
     "app-1.0.0-x86_64-unknown-linux-gnu.tar.gz.sha256",
-    "app_1.0.0_amd64.deb",
-    "app_1.0.0_amd64.deb.sha256",
+    "app_1.0.0-1_amd64.deb",
+    "app_1.0.0-1_amd64.deb.sha256",
 ];
 
 /// Extra environment variables for a run.
