@@ -271,7 +271,7 @@ pub fn rfc3339_utc(epoch_seconds: u64) -> anyhow::Result<String> {
 }
 
 /// Howard Hinnant's `civil_from_days`, for days since 1970-01-01 (non-negative only).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub(crate) fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let day_of_era = z % 146_097;

@@ -1,20 +1,20 @@
-//! One binary's release archives: `BIN-VERSION-TARGET.tar.gz` and, for Linux targets, the
-//! `.deb`, compressed side by side.
+//! A release's archives: per binary `BIN-VERSION-TARGET.tar.gz`, and per package its `.deb`,
+//! all compressed side by side.
 //!
-//! Deflate at level 9 is nearly all of the packaging time, and the two archives are
-//! independent streams, so each is compressed on its own thread. The bytes do not depend on
-//! the threads: each archive is the same pure function of its inputs as when run alone.
+//! Deflate at level 9 is nearly all of the packaging time, and the archives are independent
+//! streams, so each is compressed on its own thread. The bytes do not depend on the threads:
+//! each archive is the same pure function of its inputs as when made alone.
 
 use std::collections::BTreeMap;
 
-use super::deb::{DebContents, DebControl, deb};
+use super::deb::{DebPackage, deb};
 use super::tarball::tar_gz;
 use super::{ArtifactFile, Normalisation, validate_name_segment};
 
-/// What one binary's archives are made of.
+/// What one binary's tarball is made of.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BinaryRelease {
-    /// The `[[bin]]` name: the executable's name in the archives.
+    /// The `[[bin]]` name: the executable's name in the archive.
     pub bin_name: String,
     /// The package version, as in `Cargo.toml`.
     pub version: String,
@@ -36,47 +36,56 @@ impl BinaryRelease {
             self.bin_name, self.version, self.triple
         ))
     }
+
+    /// The tarball's name and bytes.
+    pub fn tarball(&self, norm: &Normalisation) -> anyhow::Result<(String, Vec<u8>)> {
+        let stem = self.stem()?;
+        let mut files = vec![ArtifactFile::new(
+            self.bin_name.clone(),
+            self.binary.clone(),
+            true,
+        )];
+        files.extend(
+            self.docs
+                .iter()
+                .map(|(name, bytes)| ArtifactFile::new(name.clone(), bytes.clone(), false)),
+        );
+        Ok((format!("{stem}.tar.gz"), tar_gz(&files, &stem, norm)?))
+    }
 }
 
-/// The `.tar.gz` and, given a control file, the `.deb` of `release`, by file name.
-pub fn binary_archives(
-    release: &BinaryRelease,
-    deb_control: Option<&DebControl>,
+/// The tarballs of `binaries` and the `.deb`s of `packages`, by file name; two archives with
+/// one name are an error.
+pub fn release_archives(
+    binaries: &[BinaryRelease],
+    packages: &[DebPackage],
     norm: &Normalisation,
 ) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
-    let stem = release.stem()?;
-    let mut files = vec![ArtifactFile {
-        path_in_archive: release.bin_name.clone(),
-        bytes: release.binary.clone(),
-        executable: true,
-    }];
-    files.extend(release.docs.iter().map(|(name, bytes)| ArtifactFile {
-        path_in_archive: name.clone(),
-        bytes: bytes.clone(),
-        executable: false,
-    }));
-    let package = |control: &DebControl| -> anyhow::Result<(String, Vec<u8>)> {
-        let contents = DebContents {
-            bin_name: release.bin_name.clone(),
-            binary: release.binary.clone(),
-            docs: release.docs.clone(),
-        };
-        Ok((control.file_name()?, deb(control, &contents, norm)?))
-    };
-    let (tarball, debian) = std::thread::scope(|scope| {
-        let debian = deb_control.map(|control| scope.spawn(move || package(control)));
-        let tarball = tar_gz(&files, &stem, norm);
-        let debian = debian.map(|thread| {
-            thread
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
-        (tarball, debian)
+    let results: Vec<anyhow::Result<(String, Vec<u8>)>> = std::thread::scope(|scope| {
+        let tarballs = binaries
+            .iter()
+            .map(|b| scope.spawn(move || b.tarball(norm)));
+        let debs = packages
+            .iter()
+            .map(|p| scope.spawn(move || Ok((p.control.file_name()?, deb(p, norm)?))));
+        let threads: Vec<_> = tarballs.chain(debs).collect();
+        threads
+            .into_iter()
+            .map(|thread| {
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     });
-    let mut archives = BTreeMap::from([(format!("{stem}.tar.gz"), tarball?)]);
-    if let Some(debian) = debian {
-        let (name, bytes) = debian?;
-        archives.insert(name, bytes);
+    let mut archives = BTreeMap::new();
+    for result in results {
+        let (name, bytes) = result?;
+        if archives.insert(name.clone(), bytes).is_some() {
+            anyhow::bail!(
+                "two archives would both be named {name}; give the packages distinct [package.metadata.deb] names, or build one binary at a time with --bin NAME"
+            );
+        }
     }
     Ok(archives)
 }
@@ -84,7 +93,7 @@ pub fn binary_archives(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifacts::deb::ManifestPackage;
+    use crate::artifacts::deb::{DebControl, DebMetadata, ManifestPackage};
     use crate::artifacts::test_support::NORM;
 
     fn release() -> BinaryRelease {
@@ -105,14 +114,24 @@ mod tests {
             authors: vec!["Ada <ada@example.org>".to_string()],
             ..ManifestPackage::default()
         };
-        DebControl::from_manifest_metadata(&package, None, "x86_64-unknown-linux-gnu")
+        DebMetadata::parse(None)
             .unwrap()
-            .control
+            .0
+            .control(&package, "x86_64-unknown-linux-gnu", &[], None)
+            .unwrap()
+    }
+
+    fn package() -> DebPackage {
+        DebPackage {
+            control: control(),
+            files: vec![ArtifactFile::new("usr/bin/hello", release().binary, true)],
+            ..DebPackage::default()
+        }
     }
 
     #[test]
     fn the_archives_are_those_each_writer_makes_alone() {
-        let archives = binary_archives(&release(), Some(&control()), &NORM).unwrap();
+        let archives = release_archives(&[release()], &[package()], &NORM).unwrap();
         let names: Vec<&str> = archives.keys().map(String::as_str).collect();
         assert_eq!(
             names,
@@ -122,41 +141,27 @@ mod tests {
             ]
         );
         let files = [
-            ArtifactFile {
-                path_in_archive: "hello".to_string(),
-                bytes: release().binary,
-                executable: true,
-            },
-            ArtifactFile {
-                path_in_archive: "README.md".to_string(),
-                bytes: b"# hello\n".to_vec(),
-                executable: false,
-            },
+            ArtifactFile::new("hello", release().binary, true),
+            ArtifactFile::new("README.md", b"# hello\n".to_vec(), false),
         ];
         let alone = tar_gz(&files, "hello-1.0.0-x86_64-unknown-linux-gnu", &NORM).unwrap();
         assert_eq!(
             archives["hello-1.0.0-x86_64-unknown-linux-gnu.tar.gz"],
             alone
         );
-        let contents = DebContents {
-            bin_name: "hello".to_string(),
-            binary: release().binary,
-            docs: release().docs,
-        };
         assert_eq!(
             archives["hello_1.0.0-1_amd64.deb"],
-            deb(&control(), &contents, &NORM).unwrap()
+            deb(&package(), &NORM).unwrap()
         );
     }
 
     #[test]
-    fn without_a_control_there_is_only_the_tarball_and_bad_names_are_refused() {
-        let archives = binary_archives(&release(), None, &NORM).unwrap();
-        assert_eq!(archives.len(), 1);
+    fn clashing_names_and_bad_names_are_refused() {
+        assert!(release_archives(&[release(), release()], &[], &NORM).is_err());
         let escaping = BinaryRelease {
             version: "1/../..".to_string(),
             ..release()
         };
-        assert!(binary_archives(&escaping, Some(&control()), &NORM).is_err());
+        assert!(release_archives(&[escaping], &[], &NORM).is_err());
     }
 }

@@ -20,8 +20,24 @@ pub struct ArtifactFile {
     /// Relative path inside the archive, `/`-separated, without the top directory.
     pub path_in_archive: String,
     pub bytes: Vec<u8>,
-    /// Archived as 0755 when set, 0644 otherwise.
-    pub executable: bool,
+    /// The permission bits (`0o755`, `0o644`, `0o640`, …); setuid, setgid and sticky bits
+    /// are refused by the writers.
+    pub mode: u32,
+}
+
+impl ArtifactFile {
+    /// A file archived as 0755 when `executable`, else 0644.
+    pub fn new(
+        path_in_archive: impl Into<String>,
+        bytes: Vec<u8>,
+        executable: bool,
+    ) -> ArtifactFile {
+        ArtifactFile {
+            path_in_archive: path_in_archive.into(),
+            bytes,
+            mode: if executable { 0o755 } else { 0o644 },
+        }
+    }
 }
 
 /// What every archive entry is normalised to.

@@ -3,7 +3,7 @@
 //!
 //! Every entry (files and the directories that hold them) is sorted by path, owned by 0/0 with
 //! empty user and group names, dated `SOURCE_DATE_EPOCH`, and is 0755 (directories,
-//! executables) or 0644. Paths are written byte for byte (so `./usr/bin/x` keeps its `./`, as
+//! executables) or the file's own mode (0644 by default). Paths are written byte for byte (so `./usr/bin/x` keeps its `./`, as
 //! Debian packages want); names over 100 bytes use GNU `././@LongLink` entries.
 
 use std::collections::BTreeMap;
@@ -21,14 +21,14 @@ const NAME_FIELD_LEN: usize = 100;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum EntryKind {
     Directory,
-    File { executable: bool },
+    File { mode: u32 },
 }
 
 impl EntryKind {
     fn mode(self) -> u32 {
         match self {
-            EntryKind::Directory | EntryKind::File { executable: true } => 0o755,
-            EntryKind::File { executable: false } => 0o644,
+            EntryKind::Directory => 0o755,
+            EntryKind::File { mode } => mode,
         }
     }
 
@@ -85,9 +85,14 @@ fn sorted_entries<'a>(
             entries.insert(dir.clone(), (EntryKind::Directory, &[][..]));
         }
         let path = format!("{top_dir}/{}", file.path_in_archive);
-        let kind = EntryKind::File {
-            executable: file.executable,
-        };
+        if file.mode & !0o777 != 0 {
+            anyhow::bail!(
+                "{:?} has mode {:o}; give plain permission bits (at most 0777), no setuid, setgid or sticky bit",
+                file.path_in_archive,
+                file.mode
+            );
+        }
+        let kind = EntryKind::File { mode: file.mode };
         if entries.insert(path, (kind, &file.bytes[..])).is_some() {
             anyhow::bail!(
                 "{:?} is given twice; every artifact file needs its own path",
@@ -189,7 +194,7 @@ mod tests {
         ArtifactFile {
             path_in_archive: path.to_string(),
             bytes: bytes.as_bytes().to_vec(),
-            executable,
+            mode: if executable { 0o755 } else { 0o644 },
         }
     }
 

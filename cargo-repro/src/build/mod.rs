@@ -28,6 +28,7 @@
 //! # }
 //! ```
 
+pub mod deb_package;
 pub mod env;
 pub mod native_flags;
 pub mod release;

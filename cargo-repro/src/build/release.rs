@@ -1,4 +1,5 @@
-//! Release artifacts from a finished build: per binary a `.tar.gz` and (on Linux) a `.deb`,
+//! Release artifacts from a finished build: per binary a `.tar.gz`, per package (on Linux) a
+//! `.deb`,
 //! `.sha256` sidecars, a sorted `SHA256SUMS`, and an in-toto provenance statement; with a
 //! signer, a detached signature of `SHA256SUMS` and a DSSE envelope of the statement (neither
 //! is listed in `SHA256SUMS`, which they sign).
@@ -11,13 +12,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+use super::deb_package::{self, PackageInputs};
 use super::env::BuildEnv;
 use super::runner::BuildOutcome;
 use super::signer::Signer;
 use crate::artifacts::attestation::{GitSource, ProvenanceInput, Subject, VendoredPatch};
-use crate::artifacts::bundle::{BinaryRelease, binary_archives};
+use crate::artifacts::bundle::{BinaryRelease, release_archives};
 use crate::artifacts::checksums::{sha256sums, sidecar};
-use crate::artifacts::deb::{DebControl, ManifestPackage};
+use crate::artifacts::deb::{DebMetadata, ManifestPackage};
 use crate::artifacts::dsse;
 use crate::artifacts::{Normalisation, validate_name_segment};
 use crate::patch::tree::sha256_hex;
@@ -25,20 +27,27 @@ use crate::transaction::Transaction;
 use crate::workspace::source_file::io_reason;
 use crate::workspace::{Workspace, display_path, scrub_paths};
 
-/// Writes the release artifacts of `outcome` into `out_dir`, signed when a `signer` is given;
-/// returns the file names written.
-/// Checks the packages' release metadata before anything is compiled: invalid metadata is an
-/// error now, not after the build; what a .deb lacks is returned as warnings (the .deb is then
+/// What [`preflight`] found: warnings (a .deb that will be skipped, and why) and notes
+/// (metadata keys that are not honoured).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Preflight {
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Checks the packages' release metadata before anything is compiled: invalid metadata (a
+/// bad key, an asset, script or unit file that is missing or leads outside the workspace) is
+/// an error now, not after the build; what a .deb lacks is a warning (the .deb is then
 /// skipped, the other artifacts are written). `packages` limits it to `-p` names.
 pub fn preflight(
     workspace: &Workspace,
     triple: &str,
     packages: &[String],
     with_deb: bool,
-) -> anyhow::Result<Vec<String>> {
-    let mut warnings = Vec::new();
+) -> anyhow::Result<Preflight> {
+    let mut found = Preflight::default();
     if !with_deb || !triple.contains("-linux-") {
-        return Ok(warnings);
+        return Ok(found);
     }
     for package in workspace_packages(workspace)? {
         let selected = packages.is_empty() || packages.iter().any(|p| *p == package.name.as_str());
@@ -46,29 +55,58 @@ pub fn preflight(
             continue;
         }
         let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
-        let lacks = DebControl::lacks(
-            &ManifestPackage::from(&package),
-            package.metadata.get("deb"),
-        );
+        let (meta, notes) = DebMetadata::parse(package.metadata.get("deb"))
+            .map_err(|e| anyhow::anyhow!("{manifest}: {e}"))?;
+        found
+            .notes
+            .extend(notes.into_iter().map(|n| format!("{manifest}: {n}")));
+        let manifest_package = ManifestPackage::from(&package);
+        let lacks = meta.lacks(&manifest_package);
         if !lacks.is_empty() {
-            warnings.push(format!(
+            found.warnings.push(format!(
                 "{manifest}: no .deb for {}: it lacks {}; the tar.gz, sums and provenance are written (or pass --no-deb)",
                 package.name,
                 lacks.join(" and ")
             ));
             continue;
         }
-        DebControl::from_manifest_metadata(
-            &ManifestPackage::from(&package),
-            package.metadata.get("deb"),
+        let package_dir = package_dir(&package);
+        let inputs = PackageInputs {
+            workspace_root: &workspace.root,
+            package_dir: &package_dir,
+            package: manifest_package,
+            meta,
             triple,
-        )
-        .map_err(|e| anyhow::anyhow!("{manifest}: {e}"))?;
+            out_dir: None,
+            binaries: BTreeMap::new(),
+            bin_names: bin_names(&package),
+            docs: BTreeMap::new(),
+            epoch: 0,
+        };
+        deb_package::check(&inputs).map_err(|e| anyhow::anyhow!("{manifest}: {e}"))?;
     }
-    Ok(warnings)
+    Ok(found)
 }
 
-/// Writes the release into `out_dir`; `with_deb` false leaves the .deb out (`--no-deb`).
+fn package_dir(package: &cargo_metadata::Package) -> std::path::PathBuf {
+    package
+        .manifest_path
+        .parent()
+        .map(|p| p.as_std_path().to_path_buf())
+        .unwrap_or_default()
+}
+
+fn bin_names(package: &cargo_metadata::Package) -> Vec<String> {
+    package
+        .targets
+        .iter()
+        .filter(|t| t.is_bin())
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+/// Writes the release artifacts of `outcome` into `out_dir`, signed when a `signer` is given;
+/// `with_deb` false leaves the .deb out (`--no-deb`). Returns the file names written.
 #[allow(clippy::too_many_arguments)]
 pub fn write_release(
     workspace: &Workspace,
@@ -90,8 +128,11 @@ pub fn write_release(
     validate_name_segment(&triple)?;
     let packages = workspace_packages(workspace)?;
 
-    let mut artifacts: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut provenance_package = None;
+    let mut tarballs = Vec::new();
+    // The binaries of each package, in the order built, by package name.
+    let mut by_package: BTreeMap<String, (&cargo_metadata::Package, BTreeMap<String, Vec<u8>>)> =
+        BTreeMap::new();
     for binary in &outcome.binaries {
         let package = packages
             .iter()
@@ -114,49 +155,56 @@ pub fn write_release(
         provenance_package.get_or_insert_with(|| (package.name.to_string(), version.clone()));
         let bytes = std::fs::read(&binary.path)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {}", binary.display, io_reason(&e)))?;
-        let package_dir = package
-            .manifest_path
-            .parent()
-            .map(|p| p.as_std_path().to_path_buf())
-            .unwrap_or_default();
-        let docs = package_docs(&workspace.root, &package_dir)?;
-
-        let lacks = DebControl::lacks(&ManifestPackage::from(package), package.metadata.get("deb"));
-        // What a .deb lacks was said before the build (`preflight`): it is skipped here.
-        let deb_control = if with_deb && triple.contains("-linux-") && lacks.is_empty() {
-            let built = DebControl::from_manifest_metadata(
-                &ManifestPackage::from(package),
-                package.metadata.get("deb"),
-                &triple,
-            )
-            .map_err(|e| {
-                let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
-                anyhow::anyhow!("{manifest}: {e}")
-            })?;
-            for note in &built.notes {
-                writeln!(err, "note: {}: {note}", package.name)?;
-            }
-            Some(built.control)
-        } else {
-            None
-        };
-        let release = BinaryRelease {
+        tarballs.push(BinaryRelease {
             bin_name: binary.name.clone(),
             version,
             triple: triple.clone(),
-            binary: bytes,
-            docs,
-        };
-        for (name, bytes) in binary_archives(&release, deb_control.as_ref(), &norm)? {
-            if artifacts.contains_key(&name) {
-                let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
-                anyhow::bail!(
-                    "{manifest}: two binaries would both be packaged as {name}; build one at a time with --bin NAME, or give the packages distinct [package.metadata.deb] names"
-                );
+            binary: bytes.clone(),
+            docs: release_docs(&workspace.root, &package_dir(package))?,
+        });
+        by_package
+            .entry(package.name.to_string())
+            .or_insert_with(|| (package, BTreeMap::new()))
+            .1
+            .insert(binary.name.clone(), bytes);
+    }
+    let out_of_build = outcome
+        .binaries
+        .first()
+        .and_then(|b| b.path.parent())
+        .map(Path::to_path_buf);
+    let mut debs = Vec::new();
+    if with_deb && triple.contains("-linux-") {
+        for (package, binaries) in by_package.into_values() {
+            let manifest = display_path(&workspace.root, package.manifest_path.as_std_path());
+            let in_manifest = |e: anyhow::Error| anyhow::anyhow!("{manifest}: {e}");
+            let (meta, _) = DebMetadata::parse(package.metadata.get("deb")).map_err(in_manifest)?;
+            let manifest_package = ManifestPackage::from(package);
+            // What a .deb lacks was said before the build (`preflight`): it is skipped here.
+            if !meta.lacks(&manifest_package).is_empty() {
+                continue;
             }
-            artifacts.insert(name, bytes);
+            let package_dir = package_dir(package);
+            let inputs = PackageInputs {
+                workspace_root: &workspace.root,
+                package_dir: &package_dir,
+                package: manifest_package,
+                meta,
+                triple: &triple,
+                out_dir: out_of_build.as_deref(),
+                binaries,
+                bin_names: bin_names(package),
+                docs: release_docs(&workspace.root, &package_dir)?,
+                epoch,
+            };
+            let (deb, warnings) = deb_package::gather(&inputs).map_err(in_manifest)?;
+            for warning in warnings {
+                writeln!(err, "warning: {manifest}: {warning}")?;
+            }
+            debs.push(deb);
         }
     }
+    let artifacts = release_archives(&tarballs, &debs, &norm)?;
     let (package, version) = provenance_package
         .ok_or_else(|| anyhow::anyhow!("the build produced no binary to package"))?;
 
@@ -287,6 +335,23 @@ fn workspace_packages(workspace: &Workspace) -> anyhow::Result<Vec<cargo_metadat
             )
         })?;
     Ok(metadata.packages)
+}
+
+/// The documents a release carries: the package's README and LICENSE files, and for each
+/// kind the package lacks, the workspace root's.
+fn release_docs(root: &Path, package_dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+    let mut docs = package_docs(root, package_dir)?;
+    if package_dir != root {
+        let kind = |name: &str| name.to_ascii_uppercase().starts_with("README");
+        let has_readme = docs.keys().any(|n| kind(n));
+        let has_licence = docs.keys().any(|n| !kind(n));
+        for (name, bytes) in package_docs(root, root)? {
+            if (kind(&name) && !has_readme) || (!kind(&name) && !has_licence) {
+                docs.insert(name, bytes);
+            }
+        }
+    }
+    Ok(docs)
 }
 
 /// README and LICENSE files of a package, by file name. Each must be a regular file inside the

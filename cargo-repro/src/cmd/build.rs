@@ -53,8 +53,12 @@ pub fn run(args: &BuildArgs, err: &mut dyn Write) -> anyhow::Result<u8> {
     };
     if args.release_artifacts {
         let packages: Vec<String> = selection.package.iter().cloned().collect();
-        for warning in release::preflight(&workspace, &env.triple, &packages, !args.no_deb)? {
+        let found = release::preflight(&workspace, &env.triple, &packages, !args.no_deb)?;
+        for warning in &found.warnings {
             writeln!(err, "warning: {warning}")?;
+        }
+        for note in &found.notes {
+            writeln!(err, "note: {note}")?;
         }
     }
     let outcome = runner::build(&workspace, &options, &env, err)?;

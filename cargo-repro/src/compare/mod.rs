@@ -274,7 +274,7 @@ impl<'s> Context<'s> {
             Format::Ar | Format::Deb => archive::compare(a, b, self),
             Format::Tar => tarball::compare_tar(a, b, self),
             Format::TarGz | Format::Gzip => tarball::compare_gzip(name, a, b, self),
-            Format::Text => Ok(text::compare(a, b, self)),
+            Format::Text => Ok(text::compare(name, a, b, self)),
             Format::Binary => Ok(binary::compare(a, b, self)),
         };
         match structured {

@@ -5,7 +5,7 @@ use std::io::Write as _;
 
 use super::test_support::{TwoRuns, compile, runs_under, synthetic_elf};
 use super::*;
-use crate::artifacts::deb::{DebContents, DebControl, deb};
+use crate::artifacts::deb::{DebControl, DebPackage, deb};
 use crate::artifacts::tarball::{gzip, tar_gz};
 use crate::artifacts::{ArtifactFile, Normalisation};
 
@@ -164,7 +164,7 @@ fn file(path: &str, text: &str) -> ArtifactFile {
     ArtifactFile {
         path_in_archive: path.to_string(),
         bytes: text.as_bytes().to_vec(),
-        executable: false,
+        mode: 0o644,
     }
 }
 
@@ -282,13 +282,12 @@ fn debian_packages_down_to_the_binary_inside() {
     let two = TwoRuns::new("compare-deb");
     let a_binary = compile(&two.root(0), "app/src/main.rs", PRINT_FILE, &[]);
     let b_binary = compile(&two.root(1), "app/src/main.rs", PRINT_FILE, &[]);
-    let contents = |binary: Vec<u8>| DebContents {
-        bin_name: "hello".to_string(),
-        binary,
-        docs: Default::default(),
+    let contents = |binary: Vec<u8>| DebPackage {
+        control: deb_control(),
+        files: vec![ArtifactFile::new("usr/bin/hello", binary, true)],
+        ..DebPackage::default()
     };
     let a = deb(
-        &deb_control(),
         &contents(a_binary),
         &Normalisation {
             mtime: 1_795_306_062,
@@ -296,7 +295,6 @@ fn debian_packages_down_to_the_binary_inside() {
     )
     .unwrap();
     let b = deb(
-        &deb_control(),
         &contents(b_binary),
         &Normalisation {
             mtime: 1_795_306_071,

@@ -29,7 +29,7 @@ pub(super) fn is_text(name: &str, bytes: &[u8]) -> bool {
 /// Compares two texts line by line: the common first and last lines are skipped, and the
 /// non-blank lines in between, trimmed, are explained as strings (so lines in another order are
 /// an ordering).
-pub(super) fn compare(a: &[u8], b: &[u8], cx: &Context<'_>) -> Builder {
+pub(super) fn compare(name: &str, a: &[u8], b: &[u8], cx: &Context<'_>) -> Builder {
     let mut builder = Builder::new(Format::Text);
     let text_a = String::from_utf8_lossy(a);
     let text_b = String::from_utf8_lossy(b);
@@ -47,8 +47,37 @@ pub(super) fn compare(a: &[u8], b: &[u8], cx: &Context<'_>) -> Builder {
     if middle_a == middle_b {
         builder.header_fields.push("whitespace".to_string());
     }
+    if is_checksum_list(name) && only_digests_differ(&middle_a, &middle_b) {
+        // The sums of files that differ: a consequence, explained where those files are.
+        builder
+            .header_fields
+            .push("checksums of the files that differ".to_string());
+        return builder;
+    }
     strings::explain(&middle_a, &middle_b, cx.scrubber, &mut builder.evidence);
     builder
+}
+
+/// `SHA256SUMS`, a `.deb`'s `md5sums`, a `.sha256` sidecar.
+fn is_checksum_list(name: &str) -> bool {
+    let file_name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    matches!(file_name, "SHA256SUMS" | "md5sums") || file_name.ends_with(".sha256")
+}
+
+/// Every line pair is `DIGEST  PATH` with the same path and hex digests only.
+fn only_digests_differ(a: &[&str], b: &[&str]) -> bool {
+    let split = |line: &str| {
+        line.split_once(char::is_whitespace)
+            .filter(|(digest, _)| {
+                !digest.is_empty() && digest.chars().all(|c| c.is_ascii_hexdigit())
+            })
+            .map(|(_, path)| path.trim().to_string())
+    };
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| {
+            let (x, y) = (split(x), split(y));
+            x.is_some() && x == y
+        })
 }
 
 /// The lines between the `prefix` and `suffix` lines both texts share, trimmed, without blank

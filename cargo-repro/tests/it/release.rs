@@ -293,7 +293,7 @@ fn a_workspace_without_binaries_is_refused() {
 }
 
 #[test]
-fn two_binaries_packaged_under_one_deb_name_are_refused() {
+fn one_deb_holds_every_binary_of_its_package_as_cargo_deb_does() {
     let dir = outside_dir("release-twobins");
     crate::support::tiny_workspace(
         &dir,
@@ -312,15 +312,26 @@ fn two_binaries_packaged_under_one_deb_name_are_refused() {
     git(&dir, &["add", "."]);
     git(&dir, &["commit", "-qm", "two binaries"]);
     let out = build_in(&dir, &["--release-artifacts", "--allow-unpinned"], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(
-            "error: Cargo.toml: two binaries would both be packaged as tiny_0.1.0-1_amd64.deb; build one at a time with --bin NAME"
-        ),
-        "{}",
-        stderr(&out)
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out_dir = dir.join("target/repro-artifacts");
+    let listing = tool(
+        &out_dir,
+        "dpkg-deb",
+        &["--contents", "tiny_0.1.0-1_amd64.deb"],
     );
-    assert_no_files(&dir.join("target/repro-artifacts"));
+    for path in [
+        "./usr/bin/first",
+        "./usr/bin/second",
+        "./usr/share/doc/tiny/copyright",
+    ] {
+        assert!(listing.contains(path), "{path} missing from\n{listing}");
+    }
+    for tarball in [
+        "first-0.1.0-x86_64-unknown-linux-gnu.tar.gz",
+        "second-0.1.0-x86_64-unknown-linux-gnu.tar.gz",
+    ] {
+        assert!(out_dir.join(tarball).is_file(), "{tarball}");
+    }
 }
 
 const MUSL: &str = "x86_64-unknown-linux-musl";

@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use cargo_repro::artifacts::ArtifactFile;
 use cargo_repro::artifacts::Normalisation;
-use cargo_repro::artifacts::bundle::{BinaryRelease, binary_archives};
+use cargo_repro::artifacts::bundle::{BinaryRelease, release_archives};
 use cargo_repro::artifacts::checksums::{sha256sums, sidecar};
-use cargo_repro::artifacts::deb::{DebControl, ManifestPackage};
+use cargo_repro::artifacts::deb::{DebMetadata, DebPackage, ManifestPackage};
 
 use super::{alternate, median, ms, parse_numbers, time_command};
 use crate::{cargo, project_root, step};
@@ -106,8 +107,19 @@ fn package(input: &Path, out_dir: &Path) -> anyhow::Result<()> {
         authors: vec!["Bench <bench@example.com>".to_string()],
         ..ManifestPackage::default()
     };
-    let control = DebControl::from_manifest_metadata(&manifest, None, TRIPLE)?.control;
-    let archives = binary_archives(&release, Some(&control), &Normalisation { mtime: 1 })?;
+    let control = DebMetadata::parse(None)?
+        .0
+        .control(&manifest, TRIPLE, &[], None)?;
+    let deb = DebPackage {
+        control,
+        files: vec![ArtifactFile::new(
+            format!("usr/bin/{BIN}"),
+            release.binary.clone(),
+            true,
+        )],
+        ..DebPackage::default()
+    };
+    let archives = release_archives(&[release], &[deb], &Normalisation { mtime: 1 })?;
     let mut files = BTreeMap::new();
     for (name, bytes) in &archives {
         files.insert(format!("{name}.sha256"), sidecar(name, bytes)?.into_bytes());
