@@ -67,7 +67,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
 /// `rustup target add` does nothing when it is there), and the real signers, named with the
 /// command that installs them when missing.
 fn prerequisites(root: &std::path::Path) -> anyhow::Result<()> {
-    step("prerequisites (musl target, gpg, ssh-keygen)");
+    step("prerequisites (musl target, gpg, ssh-keygen, dpkg-deb, lintian)");
     // In the project root, rust-toolchain.toml selects the pinned toolchain, so the target is
     // added to that one.
     duct::cmd("rustup", ["target", "add", "x86_64-unknown-linux-musl"])
@@ -80,14 +80,19 @@ fn prerequisites(root: &std::path::Path) -> anyhow::Result<()> {
                  `rustup target add x86_64-unknown-linux-musl` here"
             )
         })?;
-    let missing: Vec<String> = [("gpg", "gnupg"), ("ssh-keygen", "openssh-client")]
-        .into_iter()
-        .filter(|(tool, _)| !on_path(tool))
-        .map(|(tool, package)| format!("{tool} (install: `apt-get install -y {package}`)"))
-        .collect();
+    let missing: Vec<String> = [
+        ("gpg", "gnupg"),
+        ("ssh-keygen", "openssh-client"),
+        ("dpkg-deb", "dpkg"),
+        ("lintian", "lintian"),
+    ]
+    .into_iter()
+    .filter(|(tool, _)| !on_path(tool))
+    .map(|(tool, package)| format!("{tool} (install: `apt-get install -y {package}`)"))
+    .collect();
     if !missing.is_empty() {
         anyhow::bail!(
-            "the signing tests run real signers, and these are missing: {}",
+            "the tests run the real signers and Debian tools, and these are missing: {}",
             missing.join(", ")
         );
     }

@@ -8,6 +8,7 @@ mod build_env;
 mod cli;
 mod config;
 mod crash;
+mod deb;
 mod docs;
 mod fix;
 mod fuzz;
