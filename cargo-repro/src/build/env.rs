@@ -42,7 +42,8 @@ pub enum SdePolicy {
 /// What the caller chooses about the environment.
 #[derive(Clone, Debug, Default)]
 pub struct EnvOptions {
-    /// `--target`, or `None` for the host.
+    /// `--target`; `None` leaves it to `CARGO_BUILD_TARGET`, the cargo configs' `[build]
+    /// target`, else the host ([`resolve_target`]).
     pub target: Option<String>,
     pub source_date_epoch: SdePolicy,
 }
@@ -54,9 +55,9 @@ pub struct EnvInputs {
     pub cargo_home: PathBuf,
     /// `rustc --print sysroot` in the root.
     pub sysroot: PathBuf,
-    /// The triple built for: `--target`, else the host of `rustc -vV`.
+    /// The triple built for: `target`, else the host of `rustc -vV`.
     pub triple: String,
-    /// `--target` as given.
+    /// The target cargo builds for ([`resolve_target`]); `None`: the host.
     pub target: Option<String>,
     pub source_date_epoch: u64,
     /// `CFLAGS` and `CXXFLAGS` of the caller's environment.
@@ -74,7 +75,12 @@ impl EnvInputs {
             SdePolicy::Fixed(seconds) => seconds,
             SdePolicy::LastCommit => last_commit_time(root)?,
         };
-        let triple = match &options.target {
+        let target = resolve_target(
+            options.target.as_deref(),
+            std::env::var("CARGO_BUILD_TARGET").ok().as_deref(),
+            &workspace.cargo_configs,
+        )?;
+        let triple = match &target {
             Some(target) => target.clone(),
             None => host_triple(root)?,
         };
@@ -83,7 +89,7 @@ impl EnvInputs {
             cargo_home: workspace.cargo_home.clone(),
             sysroot: sysroot(root)?,
             triple,
-            target: options.target.clone(),
+            target,
             source_date_epoch,
             user_cflags: non_empty_var("CFLAGS"),
             user_cxxflags: non_empty_var("CXXFLAGS"),
@@ -105,7 +111,8 @@ pub struct BuildEnv {
     pub rustflags: Vec<String>,
     /// The triple built for.
     pub triple: String,
-    /// `--target` as given (`None`: the host).
+    /// The target cargo is told to build for, `--target` or the one cargo would take from
+    /// `CARGO_BUILD_TARGET` or `[build] target` (`None`: the host).
     pub target: Option<String>,
     /// Things the user should know (cfg keys skipped, overridden variables); no absolute paths.
     pub warnings: Vec<String>,
@@ -205,6 +212,66 @@ fn normalising_rustflags(inputs: &EnvInputs) -> Vec<String> {
         flags.push("-Ctarget-feature=+crt-static".to_string());
     }
     flags
+}
+
+/// The target cargo builds for, chosen as cargo chooses it: `--target` (`explicit`), else
+/// `CARGO_BUILD_TARGET` (`from_env`), else `[build] target` of the cargo configs (nearest
+/// first; a nearer string replaces, arrays are joined), else `None`, the host.
+///
+/// A release is made for one target: several are refused, and so are target specification
+/// files (`.json`, or a path), which the artifacts could not be named after.
+pub fn resolve_target(
+    explicit: Option<&str>,
+    from_env: Option<&str>,
+    configs: &[TomlFile],
+) -> anyhow::Result<Option<String>> {
+    let (mut targets, source) = if let Some(target) = explicit {
+        (vec![target.to_string()], "--target".to_string())
+    } else if let Some(value) = from_env.filter(|v| !v.trim().is_empty()) {
+        let targets = value.split_whitespace().map(str::to_string).collect();
+        (targets, "CARGO_BUILD_TARGET".to_string())
+    } else {
+        let mut targets: Vec<String> = Vec::new();
+        let mut source = None;
+        for config in configs.iter().rev() {
+            let Some(item) = config.get(&["build", "target"]) else {
+                continue;
+            };
+            if let Some(target) = item.as_str() {
+                targets = vec![target.to_string()];
+            } else if let Some(array) = item.as_array() {
+                targets.extend(array.iter().filter_map(|v| v.as_str()).map(str::to_string));
+            } else {
+                anyhow::bail!(
+                    "{}: [build] target must be a string or an array of strings",
+                    config.file.display_path
+                );
+            }
+            source = Some(format!("{}: [build] target", config.file.display_path));
+        }
+        match source {
+            Some(source) => (targets, source),
+            None => return Ok(None),
+        }
+    };
+    targets.retain(|t| !t.trim().is_empty());
+    targets.sort();
+    targets.dedup();
+    match targets.as_slice() {
+        [] => Ok(None),
+        [target] if target.ends_with(".json") || target.contains(['/', '\\']) => {
+            anyhow::bail!(
+                "{source} {} is a target specification file; cargo repro build makes releases for built-in targets only (`rustc --print target-list`): pass --target TRIPLE",
+                crate::guard::paths::shown(target)
+            )
+        }
+        [target] => Ok(Some(target.clone())),
+        several => anyhow::bail!(
+            "{source} lists {} targets ({}); cargo repro build makes the release of one target at a time: pass --target TRIPLE",
+            several.len(),
+            crate::guard::paths::shown(&several.join(", "))
+        ),
+    }
 }
 
 /// `-ffile-prefix-map=FROM=TO` for each remapped prefix, space-separated.
@@ -413,6 +480,94 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(names, sorted);
         assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+    }
+
+    fn config(path: &str, text: &str) -> TomlFile {
+        let file = crate::workspace::SourceFile::new(
+            path.to_string(),
+            PathBuf::from(path),
+            text.to_string(),
+        );
+        TomlFile::parse(file).expect("valid TOML")
+    }
+
+    #[test]
+    fn the_target_is_the_flag_then_the_environment_then_the_nearest_config() {
+        const MUSL: &str = "x86_64-unknown-linux-musl";
+        let near = config(
+            ".cargo/config.toml",
+            &format!("[build]\ntarget = \"{MUSL}\"\n"),
+        );
+        let far = config(
+            "$CARGO_HOME/config.toml",
+            "[build]\ntarget = \"aarch64-unknown-linux-gnu\"\n",
+        );
+        let configs = [near, far];
+        let resolve = |explicit, from_env| resolve_target(explicit, from_env, &configs).unwrap();
+        assert_eq!(
+            resolve(Some("wasm32-wasip1"), Some("x")).as_deref(),
+            Some("wasm32-wasip1")
+        );
+        assert_eq!(
+            resolve(None, Some("i686-unknown-linux-gnu")).as_deref(),
+            Some("i686-unknown-linux-gnu")
+        );
+        assert_eq!(resolve(None, Some("  ")).as_deref(), Some(MUSL));
+        assert_eq!(resolve(None, None).as_deref(), Some(MUSL));
+        assert_eq!(
+            resolve_target(None, None, &configs[1..])
+                .unwrap()
+                .as_deref(),
+            Some("aarch64-unknown-linux-gnu")
+        );
+        assert_eq!(resolve_target(None, None, &[]).unwrap(), None);
+        let empty = config(".cargo/config.toml", "[build]\ntarget = []\n");
+        assert_eq!(resolve_target(None, None, &[empty]).unwrap(), None);
+        let same = config(
+            ".cargo/config.toml",
+            &format!("[build]\ntarget = [\"{MUSL}\", \"{MUSL}\"]\n"),
+        );
+        assert_eq!(
+            resolve_target(None, None, &[same]).unwrap().as_deref(),
+            Some(MUSL)
+        );
+    }
+
+    #[test]
+    fn several_targets_and_target_specification_files_are_refused() {
+        let several = config(
+            ".cargo/config.toml",
+            "[build]\ntarget = [\"x86_64-unknown-linux-gnu\", \"x86_64-unknown-linux-musl\"]\n",
+        );
+        let error = resolve_target(None, None, &[several])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            ".cargo/config.toml: [build] target lists 2 targets (x86_64-unknown-linux-gnu, x86_64-unknown-linux-musl); cargo repro build makes the release of one target at a time: pass --target TRIPLE"
+        );
+        let error = resolve_target(None, Some("a-b-c d-e-f"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("CARGO_BUILD_TARGET lists 2 targets"),
+            "{error}"
+        );
+        let spec = config(".cargo/config.toml", "[build]\ntarget = \"board.json\"\n");
+        let error = resolve_target(None, None, &[spec]).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            ".cargo/config.toml: [build] target board.json is a target specification file; cargo repro build makes releases for built-in targets only (`rustc --print target-list`): pass --target TRIPLE"
+        );
+        let error = resolve_target(Some("specs/x"), None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("--target specs/x is a target specification file"),
+            "{error}"
+        );
+        let wrong = config(".cargo/config.toml", "[build]\ntarget = 3\n");
+        assert!(resolve_target(None, None, &[wrong]).is_err());
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub struct BuildOptions {
     pub package: Option<String>,
     /// `--bin`, repeatable.
     pub bins: Vec<String>,
-    /// `--target`; must match the [`BuildEnv`]'s.
+    /// `--target`; must match the [`BuildEnv`]'s. `None` takes the environment's (the target
+    /// cargo would take from `CARGO_BUILD_TARGET` or `[build] target`), passed explicitly.
     pub target: Option<String>,
     /// `--features`, repeatable.
     pub features: Vec<String>,
@@ -175,6 +176,10 @@ pub fn build(
     env: &BuildEnv,
     err: &mut dyn Write,
 ) -> anyhow::Result<BuildOutcome> {
+    let options = &BuildOptions {
+        target: options.target.clone().or_else(|| env.target.clone()),
+        ..options.clone()
+    };
     if options.target != env.target {
         anyhow::bail!(
             "the build environment was computed for target {}, but the build is for {}",
