@@ -65,9 +65,9 @@ pub(crate) fn run() -> anyhow::Result<()> {
 
 /// What the tests need besides cargo: the musl target of the pinned toolchain (added here, as
 /// `rustup target add` does nothing when it is there), and the real signers, named with the
-/// command that installs them when missing.
+/// command that installs them when missing, and securesystemslib, the independent DSSE verifier.
 fn prerequisites(root: &std::path::Path) -> anyhow::Result<()> {
-    step("prerequisites (musl target, gpg, ssh-keygen, dpkg-deb, lintian)");
+    step("prerequisites (musl target, gpg, ssh-keygen, dpkg-deb, lintian, securesystemslib)");
     // In the project root, rust-toolchain.toml selects the pinned toolchain, so the target is
     // added to that one.
     duct::cmd("rustup", ["target", "add", "x86_64-unknown-linux-musl"])
@@ -94,6 +94,19 @@ fn prerequisites(root: &std::path::Path) -> anyhow::Result<()> {
         anyhow::bail!(
             "the tests run the real signers and Debian tools, and these are missing: {}",
             missing.join(", ")
+        );
+    }
+    // The DSSE test verifies envelopes with securesystemslib (Python), independent of our code.
+    let python = duct::cmd!("python3", "-c", "import securesystemslib, cryptography")
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run();
+    if !python.is_ok_and(|out| out.status.success()) {
+        anyhow::bail!(
+            "the DSSE signing test verifies with Python's securesystemslib, which is missing: \
+             install python3 (`apt-get install -y python3 python3-pip`), then \
+             `python3 -m pip install 'securesystemslib==1.*' cryptography`"
         );
     }
     Ok(())

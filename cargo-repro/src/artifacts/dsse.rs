@@ -1,8 +1,9 @@
 //! DSSE envelopes (Dead Simple Signing Envelope v1): a payload, its type, and signatures over
 //! the pre-authentication encoding of both (`PAE`), as in-toto attestations are signed.
 //!
-//! Signing itself is not done here (it runs an external signer, see
-//! `crate::build::signer`); this file only encodes what is signed and renders the envelope.
+//! Signing itself is not done here (see `crate::build::signer`: a raw ed25519 signature for
+//! ssh keys, as securesystemslib and in-toto verify them, or a binary OpenPGP signature for gpg);
+//! this file only encodes what is signed, renders the envelope and reads one back.
 
 use serde_json::json;
 
@@ -14,9 +15,11 @@ pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 /// One signature in an envelope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
-    /// Which key made it (a fingerprint); verifiers use it only as a hint.
+    /// Which key made it: the ssh `SHA256:…` fingerprint or the gpg fingerprint, which a
+    /// verifier's key must carry as its keyid (securesystemslib matches signatures by it).
     pub keyid: String,
-    /// The signer's output over [`pae`] of the payload.
+    /// The signature over [`pae`] of the payload: raw ed25519 bytes, or a binary OpenPGP
+    /// signature.
     pub sig: Vec<u8>,
 }
 

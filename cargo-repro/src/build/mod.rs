@@ -9,7 +9,9 @@
 //! - [`native_flags`]: the scan for CPU-native flags in cargo's log and in the captured output
 //!   of build scripts (where the `cc` crate logs the C compiler's command lines).
 //! - [`release`]: the release artifacts of a finished build, written all at once.
-//! - [`signer`]: `--sign KEY`, detached signatures made by gpg or ssh-keygen.
+//! - [`signer`]: `--sign KEY`, detached signatures made by gpg or ssh-keygen, and DSSE
+//!   signatures (raw ed25519 for ssh keys, binary OpenPGP for gpg).
+//! - [`ssh_agent`]: the ssh-agent requests that sign with a key only the agent holds.
 //!
 //! Typical use:
 //!
@@ -35,6 +37,7 @@ pub mod release;
 pub mod runner;
 pub mod rustflags;
 pub mod signer;
+pub mod ssh_agent;
 
 pub use env::{BuildEnv, EnvInputs, EnvOptions, SdePolicy};
 pub use native_flags::{scan_build_script_outputs, scan_native_flags};

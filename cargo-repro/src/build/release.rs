@@ -309,7 +309,7 @@ fn signatures(
     let sums_signature = signer.sign(sums)?;
     let envelope_signature = dsse::Signature {
         keyid: signer.keyid().to_string(),
-        sig: signer.sign(&dsse::pae(dsse::IN_TOTO_PAYLOAD_TYPE, statement))?,
+        sig: signer.sign_envelope(&dsse::pae(dsse::IN_TOTO_PAYLOAD_TYPE, statement))?,
     };
     let envelope = dsse::envelope(dsse::IN_TOTO_PAYLOAD_TYPE, statement, &[envelope_signature])?;
     Ok([

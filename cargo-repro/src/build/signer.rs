@@ -1,17 +1,39 @@
-//! `--sign KEY`: which key signs a release, and detached signatures made with it by gpg or
-//! ssh-keygen.
+//! `--sign KEY`: which key signs a release, detached signatures made with it by gpg or
+//! ssh-keygen, and the signature of a DSSE envelope in the form DSSE verifiers expect.
 //!
-//! Nothing touches the disk: the data goes to the signer on stdin and the signature comes back
-//! on stdout. Every failure (no signer program, an unknown key, an unreadable key file, a
-//! signer that exits non-zero or prints nothing) is a one-line error naming the key, so a
-//! release is either signed or not written at all. The signer never waits for a passphrase
-//! unless a person is at the terminal.
+//! Two kinds of signature come out of one key:
+//!
+//! - **Detached** (`SHA256SUMS.asc`, `SHA256SUMS.sig`): `gpg --armor --detach-sign`, or an
+//!   SSHSIG from `ssh-keygen -Y sign -n file`.
+//! - **DSSE** (the envelope's `sig`): what securesystemslib's and in-toto's verifiers check
+//!   over the PAE. For ssh, the raw 64-byte ed25519 signature (securesystemslib's `ed25519`
+//!   scheme), made in process from an unencrypted OpenSSH key file, or by ssh-agent
+//!   (`SSH_AGENTC_SIGN_REQUEST`) for a `.pub` or an encrypted key file whose key the agent
+//!   holds; the tool never reads a passphrase, so an encrypted key not in the agent is a
+//!   one-line error, at a terminal or not. Other ssh algorithms (ecdsa, rsa) are refused
+//!   before the build, naming `ssh-keygen -t ed25519`. The `keyid` is the ssh SHA256
+//!   fingerprint (`SHA256:…`, as `ssh-keygen -l` prints it). For gpg, a binary (not armoured)
+//!   OpenPGP detached signature, which `gpg --verify` and every OpenPGP library check; the
+//!   `keyid` is the primary key's fingerprint. securesystemslib's own GPG format is not used:
+//!   it splits the packet into a `sig` and an `other_headers` field that no other DSSE
+//!   verifier reads.
+//!
+//! Nothing touches the disk: the data goes to the signer on stdin (or stays in memory) and the
+//! signature comes back on stdout. Every failure (no signer program, an unknown key, an
+//! unreadable key file, a signer that exits non-zero or prints nothing) is a one-line error
+//! naming the key, so a release is either signed or not written at all. Every signature is
+//! verified (`gpg --verify`, `ssh-keygen -Y check-novalidate`, ed25519 with the public key)
+//! before it is returned. The signer never waits for a passphrase unless a person is at the
+//! terminal.
 
 use std::ffi::OsStr;
 use std::fmt;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
+use ssh_key::{Algorithm, HashAlg, PrivateKey, PublicKey};
+
+use super::ssh_agent::Agent;
 use crate::workspace::source_file::io_reason;
 
 /// A signing key as `--sign` names it.
@@ -63,6 +85,16 @@ pub struct Signer {
     key: SigningKey,
     /// The key's fingerprint: gpg's primary key fingerprint, or ssh's `SHA256:…`.
     keyid: String,
+    /// For an ssh key: its public key, and whether ssh-agent makes its DSSE signatures.
+    ssh: Option<SshKey>,
+}
+
+/// An ed25519 ssh key checked to be able to sign DSSE envelopes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SshKey {
+    public: PublicKey,
+    /// The private key is not in the file (a `.pub`) or is encrypted: ssh-agent signs.
+    in_agent: bool,
 }
 
 /// The namespace of ssh signatures (`ssh-keygen -Y verify -n file`).
@@ -71,6 +103,7 @@ pub const SSH_NAMESPACE: &str = "file";
 impl Signer {
     /// Looks the key up (so a missing signer or key fails before the build, not after).
     pub fn resolve(key: SigningKey) -> anyhow::Result<Signer> {
+        let mut ssh = None;
         let keyid = match &key {
             SigningKey::Gpg(id) => {
                 let args = ["--batch", "--no-tty", "--with-colons", "--list-secret-keys", "--", id];
@@ -98,11 +131,29 @@ impl Signer {
                     b"",
                     SSH_KEY_ADVICE,
                 )?;
-                ssh_fingerprint(&String::from_utf8_lossy(&listing))
+                let listing = String::from_utf8_lossy(&listing);
+                ssh_fingerprint(&listing).and_then(|keyid| {
+                    // `256 SHA256:… comment (ED25519)`: refused by its type before the file is
+                    // parsed (only ed25519 keys are read).
+                    let kind = listing.split_whitespace().last().unwrap_or("");
+                    let kind = kind.trim_start_matches('(').trim_end_matches(')');
+                    if kind != "ED25519" {
+                        anyhow::bail!("{}", not_ed25519(kind));
+                    }
+                    let dsse_key = ssh_dsse_key(path)?;
+                    let ours = dsse_key.public.fingerprint(HashAlg::Sha256).to_string();
+                    if ours != keyid {
+                        anyhow::bail!(
+                            "ssh-keygen reads the key as {keyid}, but its OpenSSH encoding is {ours}; check the key file"
+                        );
+                    }
+                    ssh = Some(dsse_key);
+                    Ok(keyid)
+                })
             }
         }
         .map_err(|e| anyhow::anyhow!("cannot sign with {key}: {e}"))?;
-        Ok(Signer { key, keyid })
+        Ok(Signer { key, keyid, ssh })
     }
 
     /// The key's fingerprint, for a DSSE signature's `keyid`.
@@ -122,22 +173,7 @@ impl Signer {
     /// the namespace [`SSH_NAMESPACE`] (`ssh-keygen -Y verify`).
     pub fn sign(&self, data: &[u8]) -> anyhow::Result<Vec<u8>> {
         let signature = match &self.key {
-            SigningKey::Gpg(_) => {
-                let mut args = vec!["--batch", "--no-tty"];
-                if !std::io::stdin().is_terminal() {
-                    // No one could answer a passphrase prompt: fail instead of waiting.
-                    args.extend(["--pinentry-mode", "error"]);
-                }
-                args.extend(["--armor", "--detach-sign", "--output", "-"]);
-                args.extend(["--local-user", &self.keyid]);
-                run_signer(
-                    &self.key,
-                    "gpg",
-                    args.into_iter().map(OsStr::new),
-                    data,
-                    "gpg must be able to use the key without asking (no passphrase, or one gpg-agent has cached), or run from a terminal",
-                )?
-            }
+            SigningKey::Gpg(_) => self.gpg_detach_sign(data, true)?,
             SigningKey::Ssh(path) => {
                 let args = ["-Y", "sign", "-n", SSH_NAMESPACE, "-f"].map(OsStr::new);
                 run_signer(
@@ -157,6 +193,78 @@ impl Signer {
         }
         self.verify(data, &signature)?;
         Ok(signature)
+    }
+
+    /// The signature of a DSSE envelope over `pae` (the pre-authentication encoding): the raw
+    /// 64-byte ed25519 signature for ssh, a binary OpenPGP detached signature for gpg; checked
+    /// with the public key (or `gpg --verify`) before it is returned.
+    pub fn sign_envelope(&self, pae: &[u8]) -> anyhow::Result<Vec<u8>> {
+        let Some(ssh) = &self.ssh else {
+            let signature = self.gpg_detach_sign(pae, false)?;
+            if signature.is_empty() {
+                anyhow::bail!(
+                    "cannot sign with {}: gpg printed no signature; check that the key can sign",
+                    self.key
+                );
+            }
+            self.verify(pae, &signature)?;
+            return Ok(signature);
+        };
+        let fail = |e: anyhow::Error| anyhow::anyhow!("cannot sign with {}: {e}", self.key);
+        let raw = if ssh.in_agent {
+            let agent_fail = |e: anyhow::Error| fail(anyhow::anyhow!("{e}; {SSH_AGENT_ADVICE}"));
+            let blob = ssh.public.to_bytes().map_err(|e| fail(e.into()))?;
+            let (algorithm, raw) = Agent::connect()
+                .and_then(|mut agent| agent.sign(&blob, pae))
+                .map_err(agent_fail)?;
+            if algorithm != Algorithm::Ed25519.as_str() {
+                return Err(fail(anyhow::anyhow!(
+                    "ssh-agent made a {algorithm} signature, not an ed25519 one"
+                )));
+            }
+            raw
+        } else {
+            let SigningKey::Ssh(path) = &self.key else {
+                unreachable!("only ssh keys have an SshKey")
+            };
+            let private = read_private_key(path).map_err(fail)?;
+            if private.public_key().key_data() != ssh.public.key_data() {
+                return Err(fail(anyhow::anyhow!(
+                    "the key file changed since it was looked up; sign again"
+                )));
+            }
+            let signature: ssh_key::Signature = signature::Signer::try_sign(&private, pae)
+                .map_err(|e| fail(anyhow::anyhow!("ed25519 signing failed: {e}")))?;
+            signature.as_bytes().to_vec()
+        };
+        verify_ed25519(&ssh.public, pae, &raw).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot sign with {}: the signature it made does not verify ({e}); check the key and the signer",
+                self.key
+            )
+        })?;
+        Ok(raw)
+    }
+
+    /// `gpg --detach-sign` of `data` with this key, ASCII-armoured or binary.
+    fn gpg_detach_sign(&self, data: &[u8], armor: bool) -> anyhow::Result<Vec<u8>> {
+        let mut args = vec!["--batch", "--no-tty"];
+        if !std::io::stdin().is_terminal() {
+            // No one could answer a passphrase prompt: fail instead of waiting.
+            args.extend(["--pinentry-mode", "error"]);
+        }
+        if armor {
+            args.push("--armor");
+        }
+        args.extend(["--detach-sign", "--output", "-"]);
+        args.extend(["--local-user", &self.keyid]);
+        run_signer(
+            &self.key,
+            "gpg",
+            args.into_iter().map(OsStr::new),
+            data,
+            "gpg must be able to use the key without asking (no passphrase, or one gpg-agent has cached), or run from a terminal",
+        )
     }
 
     /// Checks a fresh signature with the signer's own verifier (`gpg --verify`, `ssh-keygen -Y
@@ -233,6 +341,93 @@ impl Signer {
 
 /// What an ssh key must be for `ssh-keygen -Y sign`.
 const SSH_KEY_ADVICE: &str = "give a private key file (mode 0600, no passphrase unless run from a terminal), or a .pub whose private key is in ssh-agent";
+
+/// What to do when ssh-agent must sign and cannot.
+const SSH_AGENT_ADVICE: &str = "start ssh-agent (`eval \"$(ssh-agent)\"`) and `ssh-add` the private key, or give an unencrypted ed25519 private key file";
+
+/// The largest key file read: far above any OpenSSH key.
+const KEY_FILE_LIMIT: u64 = 1 << 20;
+
+/// Checks the ssh key at `path` can sign DSSE envelopes: an ed25519 key, whose private half is
+/// in the file unencrypted or held by ssh-agent.
+fn ssh_dsse_key(path: &Path) -> anyhow::Result<SshKey> {
+    let bytes = crate::guard::read::read_bytes(path, KEY_FILE_LIMIT)
+        .map_err(|e| anyhow::anyhow!("the key file {}", e.reason()))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.trim();
+    let (public, encrypted) = if text.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        let private = PrivateKey::from_openssh(text)
+            .map_err(|e| anyhow::anyhow!("cannot read the OpenSSH private key ({e})"))?;
+        (private.public_key().clone(), Some(private.is_encrypted()))
+    } else if text.starts_with("-----BEGIN ") {
+        anyhow::bail!(
+            "the key file is in an older PEM format, which DSSE signing does not read; rewrite it in the OpenSSH format with `ssh-keygen -p -f KEYFILE`"
+        );
+    } else {
+        let public = PublicKey::from_openssh(text)
+            .map_err(|e| anyhow::anyhow!("cannot read the OpenSSH public key ({e})"))?;
+        (public, None)
+    };
+    if public.algorithm() != Algorithm::Ed25519 {
+        anyhow::bail!("{}", not_ed25519(public.algorithm().as_str()));
+    }
+    let why = match encrypted {
+        Some(false) => {
+            return Ok(SshKey {
+                public,
+                in_agent: false,
+            });
+        }
+        Some(true) => "the key file is encrypted and cargo-repro reads no passphrase, so ssh-agent must sign",
+        None => "a .pub key signs through ssh-agent",
+    };
+    let blob = public.to_bytes()?;
+    let held = Agent::connect()
+        .and_then(|mut agent| agent.identities())
+        .map_err(|e| anyhow::anyhow!("{why}, but {e}; {SSH_AGENT_ADVICE}"))?;
+    if !held.contains(&blob) {
+        anyhow::bail!("{why}, but ssh-agent does not hold this key; {SSH_AGENT_ADVICE}");
+    }
+    Ok(SshKey {
+        public,
+        in_agent: true,
+    })
+}
+
+/// Why a key of type `kind` cannot sign DSSE envelopes, and what to do.
+fn not_ed25519(kind: &str) -> String {
+    format!(
+        "DSSE envelopes are signed with ed25519 ssh keys, and this key is {kind}; make one with `ssh-keygen -t ed25519`, or sign with gpg"
+    )
+}
+
+/// An unencrypted OpenSSH private key file.
+fn read_private_key(path: &Path) -> anyhow::Result<PrivateKey> {
+    let bytes = crate::guard::read::read_bytes(path, KEY_FILE_LIMIT)
+        .map_err(|e| anyhow::anyhow!("the key file {}", e.reason()))?;
+    let private = PrivateKey::from_openssh(&bytes)
+        .map_err(|e| anyhow::anyhow!("cannot read the OpenSSH private key ({e})"))?;
+    if private.is_encrypted() {
+        anyhow::bail!("the key file is now encrypted; {SSH_AGENT_ADVICE}");
+    }
+    Ok(private)
+}
+
+/// Checks `raw`, a raw 64-byte ed25519 signature, over `data` with the ed25519 key `public`;
+/// the error says why it does not verify.
+pub fn verify_ed25519(public: &PublicKey, data: &[u8], raw: &[u8]) -> anyhow::Result<()> {
+    if public.algorithm() != Algorithm::Ed25519 {
+        anyhow::bail!("the key is a {} key, not ed25519", public.algorithm());
+    }
+    let signature = ssh_key::Signature::new(Algorithm::Ed25519, raw.to_vec()).map_err(|_| {
+        anyhow::anyhow!(
+            "the signature is {} bytes, not a 64-byte ed25519 signature",
+            raw.len()
+        )
+    })?;
+    signature::Verifier::verify(public, data, &signature)
+        .map_err(|_| anyhow::anyhow!("the signature does not match the data and the key"))
+}
 
 /// Runs the signer program with `input` on stdin; returns its stdout, or an error that names
 /// the key, the signer's last message and `advice` (what to do).
@@ -464,12 +659,78 @@ mod tests {
             .to_string();
         assert!(error.contains("garbage: ssh-keygen failed: "), "{error}");
 
-        // A public key alone: it can be looked up, but nothing can sign with it.
+        // A public key alone needs ssh-agent to hold its private key, and this one is in none
+        // (whether or not the environment has an agent): refused at the lookup.
         ssh_key(dir);
         std::fs::remove_file(dir.join("key")).unwrap();
-        let signer = Signer::resolve(SigningKey::Ssh(dir.join("key.pub"))).unwrap();
-        let error = signer.sign(b"data").unwrap_err().to_string();
-        assert!(error.contains("key.pub: ssh-keygen failed: "), "{error}");
+        let error = Signer::resolve(SigningKey::Ssh(dir.join("key.pub")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("key.pub: a .pub key signs through ssh-agent, but "),
+            "{error}"
+        );
+        assert!(error.ends_with("or give an unencrypted ed25519 private key file"), "{error}");
+        assert!(!error.contains('\n'), "{error}");
+    }
+
+    #[test]
+    fn ssh_envelope_signatures_are_raw_ed25519_over_the_data() {
+        let scratch = ScratchDir::new("signer-ssh-raw");
+        let dir = scratch.path();
+        ssh_key(dir);
+        let signer = Signer::resolve(SigningKey::Ssh(dir.join("key"))).unwrap();
+        let pae = crate::artifacts::dsse::pae("text/plain", b"hello");
+        let raw = signer.sign_envelope(&pae).unwrap();
+        assert_eq!(raw.len(), 64, "a bare ed25519 signature");
+        assert_eq!(raw, signer.sign_envelope(&pae).unwrap(), "deterministic");
+        let public =
+            PublicKey::from_openssh(&std::fs::read_to_string(dir.join("key.pub")).unwrap())
+                .unwrap();
+        verify_ed25519(&public, &pae, &raw).unwrap();
+        let other = crate::artifacts::dsse::pae("text/plain", b"hellO");
+        let error = verify_ed25519(&public, &other, &raw).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the signature does not match the data and the key"
+        );
+        let error = verify_ed25519(&public, &pae, &raw[..63]).unwrap_err();
+        assert!(error.to_string().contains("63 bytes"), "{error}");
+    }
+
+    #[test]
+    fn keys_that_cannot_make_raw_signatures_are_refused_at_the_lookup() {
+        let scratch = ScratchDir::new("signer-ssh-unfit");
+        let dir = scratch.path();
+        run(
+            "ssh-keygen",
+            &["-q", "-t", "ecdsa", "-N", "", "-f", "ecdsa"],
+            dir,
+        );
+        let error = Signer::resolve(SigningKey::Ssh(dir.join("ecdsa")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "DSSE envelopes are signed with ed25519 ssh keys, and this key is ECDSA; make one with `ssh-keygen -t ed25519`"
+            ),
+            "{error}"
+        );
+        // Encrypted, and in no agent: an error at once, never a passphrase prompt.
+        run(
+            "ssh-keygen",
+            &["-q", "-t", "ed25519", "-N", "secret", "-f", "locked"],
+            dir,
+        );
+        let error = Signer::resolve(SigningKey::Ssh(dir.join("locked")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "locked: the key file is encrypted and cargo-repro reads no passphrase, so ssh-agent must sign, but "
+            ),
+            "{error}"
+        );
         assert!(!error.contains('\n'), "{error}");
     }
 }

@@ -1,5 +1,6 @@
 //! `cargo repro build --release-artifacts --sign KEY`: signatures that gpg and ssh-keygen
-//! verify, a DSSE envelope of the provenance, and failures that write nothing.
+//! verify, a DSSE envelope of the provenance that securesystemslib (an independent DSSE
+//! implementation, in Python) accepts, keys held by ssh-agent, and failures that write nothing.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -114,6 +115,65 @@ fn gpg_verify(home: &GnupgHome, scratch: &Path, data: &[u8], signature: &[u8]) -
         .unwrap()
 }
 
+/// The script that verifies a DSSE envelope with securesystemslib.
+const DSSE_VERIFY_PY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/dsse_verify.py");
+
+/// Runs `dsse_verify.py ENVELOPE PUBLIC_KEY` (securesystemslib's `Envelope.verify` with the
+/// ed25519 key); fails, naming the install command, when python3 or securesystemslib is missing.
+pub(crate) fn securesystemslib_verify(envelope: &Path, public_key: &Path) -> Output {
+    let out = Command::new("python3")
+        .arg(DSSE_VERIFY_PY)
+        .args([envelope, public_key])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run python3 ({e}); the DSSE test verifies with securesystemslib: install python3, then `pip install securesystemslib`"
+            )
+        });
+    assert_ne!(
+        out.status.code(),
+        Some(3),
+        "{}the DSSE test verifies with securesystemslib: `pip install securesystemslib` (.ci/run installs it)",
+        stderr(&out)
+    );
+    out
+}
+
+/// Checks that securesystemslib accepts the envelope in `out` with `public_key` (as `keyid`,
+/// over exactly the provenance beside it), and rejects it once its payload is changed.
+fn assert_securesystemslib_accepts(out: &Path, public_key: &Path, keyid: &str, scratch: &Path) {
+    let envelope = out.join(ENVELOPE);
+    let verified = securesystemslib_verify(&envelope, public_key);
+    assert!(verified.status.success(), "{}", stderr(&verified));
+    let printed = String::from_utf8_lossy(&verified.stdout).into_owned();
+    assert!(printed.contains(&format!("accepted {keyid}\n")), "{printed}");
+    let statement_sha256 = tool(out, "sha256sum", &[PROVENANCE]);
+    let statement_sha256 = statement_sha256.split_whitespace().next().unwrap();
+    assert!(
+        printed.contains(&format!("payload sha256 {statement_sha256}\n")),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("payloadType application/vnd.in-toto+json\n"),
+        "{printed}"
+    );
+
+    // The same envelope over another statement (one byte of the payload changed).
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&envelope).unwrap()).unwrap();
+    let mut payload = std::fs::read(out.join(PROVENANCE)).unwrap();
+    let at = payload.iter().position(|&b| b == b'0').unwrap();
+    payload[at] = b'1';
+    std::fs::write(scratch.join("tampered.json"), &payload).unwrap();
+    let encoded = tool(scratch, "base64", &["-w0", "tampered.json"]);
+    value["payload"] = serde_json::Value::String(encoded);
+    let tampered = scratch.join("tampered.dsse.json");
+    std::fs::write(&tampered, serde_json::to_vec(&value).unwrap()).unwrap();
+    let rejected = securesystemslib_verify(&tampered, public_key);
+    assert_eq!(rejected.status.code(), Some(1), "{}", stderr(&rejected));
+    assert!(stderr(&rejected).contains("rejected: "), "{}", stderr(&rejected));
+}
+
 /// Checks the DSSE envelope in `out` against the provenance next to it; returns the bytes it
 /// signs (the PAE, computed here independently) and the decoded signature.
 fn dsse_signed_bytes(out: &Path, scratch: &Path, keyid: &str) -> (Vec<u8>, Vec<u8>) {
@@ -189,15 +249,10 @@ fn signed_releases_verify_with_ssh_and_gpg() {
         &["-l", "-E", "sha256", "-f", public_key.to_str().unwrap()],
     );
     let keyid = fingerprint.split_whitespace().nth(1).unwrap();
-    let (pae, signature) = dsse_signed_bytes(&ssh_out, &scratch, keyid);
-    let verified = ssh_verify(&scratch, &public_key, &pae, &signature);
-    assert!(verified.status.success(), "{}", stderr(&verified));
+    let (_, signature) = dsse_signed_bytes(&ssh_out, &scratch, keyid);
+    assert_eq!(signature.len(), 64, "a raw ed25519 signature");
+    assert_securesystemslib_accepts(&ssh_out, &public_key, keyid, &scratch);
     let statement = std::fs::read(ssh_out.join(PROVENANCE)).unwrap();
-    let over_statement = ssh_verify(&scratch, &public_key, &statement, &signature);
-    assert!(
-        !over_statement.status.success(),
-        "the signature is over the PAE, not the bare statement"
-    );
 
     let home = GnupgHome::new(base.join("gnupg"));
     home.gpg(&[
@@ -235,6 +290,10 @@ fn signed_releases_verify_with_ssh_and_gpg() {
         stderr(&verified)
     );
     let (pae, signature) = dsse_signed_bytes(&gpg_out, &scratch, &gpg_fingerprint);
+    assert!(
+        !signature.starts_with(b"-----BEGIN"),
+        "a binary OpenPGP signature, not an armoured one"
+    );
     let verified = gpg_verify(&home, &scratch, &pae, &signature);
     assert!(verified.status.success(), "{}", stderr(&verified));
     let over_statement = gpg_verify(&home, &scratch, &statement, &signature);
@@ -272,8 +331,17 @@ fn signing_fails_closed_and_writes_nothing() {
     let missing = keys.join("missing");
     let ssh_missing = format!("ssh:{}", missing.display());
     let ssh_lone = format!("ssh:{}", lone_public.display());
+    tool(
+        &keys,
+        "ssh-keygen",
+        &["-q", "-t", "ed25519", "-N", "secret", "-f", "locked"],
+    );
+    let ssh_locked = format!("ssh:{}", keys.join("locked").display());
+    tool(&keys, "ssh-keygen", &["-q", "-t", "ecdsa", "-N", "", "-f", "ecdsa"]);
+    let ssh_ecdsa = format!("ssh:{}", keys.join("ecdsa").display());
     // Each fails before the build: (KEY, the key as the error names it, environment, reason).
-    let cases: [(&str, &str, Env<'_>, &str); 5] = [
+    // No ssh-agent is reachable (build_in removes SSH_AUTH_SOCK) and stdin is not a terminal.
+    let cases: [(&str, &str, Env<'_>, &str); 8] = [
         (
             &ssh_missing,
             &ssh_missing,
@@ -304,6 +372,24 @@ fn signing_fails_closed_and_writes_nothing() {
             &[("PATH", &empty_path)],
             "ssh-keygen is not installed (or not on PATH); install OpenSSH",
         ),
+        (
+            &ssh_lone,
+            &ssh_lone,
+            &[],
+            "a .pub key signs through ssh-agent, but SSH_AUTH_SOCK is not set; start ssh-agent",
+        ),
+        (
+            &ssh_locked,
+            &ssh_locked,
+            &[],
+            "the key file is encrypted and cargo-repro reads no passphrase, so ssh-agent must sign, but SSH_AUTH_SOCK is not set",
+        ),
+        (
+            &ssh_ecdsa,
+            &ssh_ecdsa,
+            &[],
+            "DSSE envelopes are signed with ed25519 ssh keys, and this key is ECDSA; make one with `ssh-keygen -t ed25519`",
+        ),
     ];
     for (spec, shown, env, reason) in cases {
         let out = build_in(&dir, &["--release-artifacts", "--sign", spec], env);
@@ -318,15 +404,30 @@ fn signing_fails_closed_and_writes_nothing() {
         assert_no_files(&out_dir);
     }
 
-    // The public half alone passes the lookup; signing fails after the build.
-    let out = build_in(&dir, &["--release-artifacts", "--sign", &ssh_lone], &[]);
+    // A gpg key with a passphrase passes the lookup; signing fails after the build, since no
+    // one can answer the prompt.
+    home.gpg(&[
+        "--batch",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "secret",
+        "--quick-gen-key",
+        "Locked <locked@example.com>",
+        "ed25519",
+        "sign",
+        "never",
+    ]);
+    let out = build_in(
+        &dir,
+        &["--release-artifacts", "--sign", "gpg:locked@example.com"],
+        &[("GNUPGHOME", &home.0)],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let message = stderr(&out);
     let last = message.lines().last().unwrap();
     assert!(
-        last.starts_with(&format!(
-            "error: cannot sign with {ssh_lone}: ssh-keygen failed: "
-        )),
+        last.starts_with("error: cannot sign with gpg:locked@example.com: gpg failed: "),
         "{message}"
     );
     assert!(message.contains("Built"), "the build ran: {message}");
@@ -339,4 +440,110 @@ fn signing_fails_closed_and_writes_nothing() {
         "{}",
         stderr(&unpaired)
     );
+}
+
+/// An ssh-agent of the test's own, listening on `dir/agent.sock`; killed (by its pid) on drop.
+struct SshAgent {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl SshAgent {
+    fn start(dir: &Path) -> SshAgent {
+        let socket = dir.join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let agent = SshAgent { child, socket };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !agent.socket.exists() {
+            assert!(std::time::Instant::now() < deadline, "ssh-agent did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        agent
+    }
+
+    /// `ssh-add KEY`, answering its passphrase prompt with `passphrase` through SSH_ASKPASS.
+    fn add(&self, dir: &Path, key: &Path, passphrase: &str) {
+        let askpass = dir.join("askpass");
+        std::fs::write(&askpass, format!("#!/bin/sh\necho '{passphrase}'\n")).unwrap();
+        tool(dir, "chmod", &["700", "askpass"]);
+        let out = Command::new("ssh-add")
+            .arg(key)
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .env("SSH_ASKPASS", &askpass)
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "ssh-add: {}", stderr(&out));
+    }
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn keys_held_by_ssh_agent_sign_envelopes_securesystemslib_accepts() {
+    let (base, dir) = outside_checkout("sign-agent");
+    let keys = base.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    tool(
+        &keys,
+        "ssh-keygen",
+        &["-q", "-t", "ed25519", "-N", "secret", "-C", "t@example.com", "-f", "locked"],
+    );
+    let public_key = keys.join("locked.pub");
+    let keyid = tool(&keys, "ssh-keygen", &["-l", "-E", "sha256", "-f", "locked.pub"]);
+    let keyid = keyid.split_whitespace().nth(1).unwrap().to_string();
+    let agent = SshAgent::start(&base);
+    agent.add(&base, &keys.join("locked"), "secret");
+
+    // The encrypted key file and its .pub both sign through the agent: the same deterministic
+    // ed25519 signatures, accepted by ssh-keygen (the sums) and securesystemslib (the envelope).
+    let mut releases = Vec::new();
+    for (name, key) in [("file", "locked"), ("pub", "locked.pub")] {
+        let out = base.join(format!("out-{name}"));
+        let scratch = base.join(format!("scratch-{name}"));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let spec = format!("ssh:{}", keys.join(key).display());
+        signed_release(
+            &dir,
+            &spec,
+            &out,
+            &[("SSH_AUTH_SOCK", &agent.socket)],
+            "SHA256SUMS.sig",
+        );
+        let sums = std::fs::read(out.join("SHA256SUMS")).unwrap();
+        let sums_signature = std::fs::read(out.join("SHA256SUMS.sig")).unwrap();
+        let verified = ssh_verify(&scratch, &public_key, &sums, &sums_signature);
+        assert!(verified.status.success(), "{}", stderr(&verified));
+        assert_securesystemslib_accepts(&out, &public_key, &keyid, &scratch);
+        releases.push(files(&out));
+    }
+    assert_eq!(releases[0], releases[1], "the same bytes from the file and the .pub");
+
+    // A key the agent does not hold: refused before the build, naming what to do.
+    let other = ssh_key(&keys, "other");
+    std::fs::remove_file(&other).unwrap();
+    let spec = format!("ssh:{}", keys.join("other.pub").display());
+    let out = build_in(
+        &dir,
+        &["--release-artifacts", "--sign", &spec],
+        &[("SSH_AUTH_SOCK", &agent.socket)],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("a .pub key signs through ssh-agent, but ssh-agent does not hold this key; start ssh-agent"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 }
