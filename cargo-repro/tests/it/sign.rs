@@ -146,7 +146,10 @@ fn assert_securesystemslib_accepts(out: &Path, public_key: &Path, keyid: &str, s
     let verified = securesystemslib_verify(&envelope, public_key);
     assert!(verified.status.success(), "{}", stderr(&verified));
     let printed = String::from_utf8_lossy(&verified.stdout).into_owned();
-    assert!(printed.contains(&format!("accepted {keyid}\n")), "{printed}");
+    assert!(
+        printed.contains(&format!("accepted {keyid}\n")),
+        "{printed}"
+    );
     let statement_sha256 = tool(out, "sha256sum", &[PROVENANCE]);
     let statement_sha256 = statement_sha256.split_whitespace().next().unwrap();
     assert!(
@@ -171,7 +174,11 @@ fn assert_securesystemslib_accepts(out: &Path, public_key: &Path, keyid: &str, s
     std::fs::write(&tampered, serde_json::to_vec(&value).unwrap()).unwrap();
     let rejected = securesystemslib_verify(&tampered, public_key);
     assert_eq!(rejected.status.code(), Some(1), "{}", stderr(&rejected));
-    assert!(stderr(&rejected).contains("rejected: "), "{}", stderr(&rejected));
+    assert!(
+        stderr(&rejected).contains("rejected: "),
+        "{}",
+        stderr(&rejected)
+    );
 }
 
 /// Checks the DSSE envelope in `out` against the provenance next to it; returns the bytes it
@@ -337,7 +344,11 @@ fn signing_fails_closed_and_writes_nothing() {
         &["-q", "-t", "ed25519", "-N", "secret", "-f", "locked"],
     );
     let ssh_locked = format!("ssh:{}", keys.join("locked").display());
-    tool(&keys, "ssh-keygen", &["-q", "-t", "ecdsa", "-N", "", "-f", "ecdsa"]);
+    tool(
+        &keys,
+        "ssh-keygen",
+        &["-q", "-t", "ecdsa", "-N", "", "-f", "ecdsa"],
+    );
     let ssh_ecdsa = format!("ssh:{}", keys.join("ecdsa").display());
     // Each fails before the build: (KEY, the key as the error names it, environment, reason).
     // No ssh-agent is reachable (build_in removes SSH_AUTH_SOCK) and stdin is not a terminal.
@@ -460,7 +471,10 @@ impl SshAgent {
         let agent = SshAgent { child, socket };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !agent.socket.exists() {
-            assert!(std::time::Instant::now() < deadline, "ssh-agent did not start");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ssh-agent did not start"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         agent
@@ -498,10 +512,24 @@ fn keys_held_by_ssh_agent_sign_envelopes_securesystemslib_accepts() {
     tool(
         &keys,
         "ssh-keygen",
-        &["-q", "-t", "ed25519", "-N", "secret", "-C", "t@example.com", "-f", "locked"],
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "secret",
+            "-C",
+            "t@example.com",
+            "-f",
+            "locked",
+        ],
     );
     let public_key = keys.join("locked.pub");
-    let keyid = tool(&keys, "ssh-keygen", &["-l", "-E", "sha256", "-f", "locked.pub"]);
+    let keyid = tool(
+        &keys,
+        "ssh-keygen",
+        &["-l", "-E", "sha256", "-f", "locked.pub"],
+    );
     let keyid = keyid.split_whitespace().nth(1).unwrap().to_string();
     let agent = SshAgent::start(&base);
     agent.add(&base, &keys.join("locked"), "secret");
@@ -528,7 +556,10 @@ fn keys_held_by_ssh_agent_sign_envelopes_securesystemslib_accepts() {
         assert_securesystemslib_accepts(&out, &public_key, &keyid, &scratch);
         releases.push(files(&out));
     }
-    assert_eq!(releases[0], releases[1], "the same bytes from the file and the .pub");
+    assert_eq!(
+        releases[0], releases[1],
+        "the same bytes from the file and the .pub"
+    );
 
     // A key the agent does not hold: refused before the build, naming what to do.
     let other = ssh_key(&keys, "other");
