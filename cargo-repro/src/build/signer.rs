@@ -378,7 +378,9 @@ fn ssh_dsse_key(path: &Path) -> anyhow::Result<SshKey> {
                 in_agent: false,
             });
         }
-        Some(true) => "the key file is encrypted and cargo-repro reads no passphrase, so ssh-agent must sign",
+        Some(true) => {
+            "the key file is encrypted and cargo-repro reads no passphrase, so ssh-agent must sign"
+        }
         None => "a .pub key signs through ssh-agent",
     };
     let blob = public.to_bytes()?;
@@ -670,7 +672,10 @@ mod tests {
             error.contains("key.pub: a .pub key signs through ssh-agent, but "),
             "{error}"
         );
-        assert!(error.ends_with("or give an unencrypted ed25519 private key file"), "{error}");
+        assert!(
+            error.ends_with("or give an unencrypted ed25519 private key file"),
+            "{error}"
+        );
         assert!(!error.contains('\n'), "{error}");
     }
 

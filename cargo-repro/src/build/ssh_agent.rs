@@ -91,10 +91,9 @@ impl Agent {
         let mut framed = Vec::with_capacity(message.len() + 4);
         put_string(&mut framed, message)?;
         let io = |e: std::io::Error| match e.kind() {
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => anyhow::anyhow!(
-                "ssh-agent did not answer within {} s",
-                TIMEOUT.as_secs()
-            ),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                anyhow::anyhow!("ssh-agent did not answer within {} s", TIMEOUT.as_secs())
+            }
             _ => anyhow::anyhow!(
                 "cannot talk to ssh-agent: {}",
                 crate::workspace::source_file::io_reason(&e)
@@ -105,7 +104,9 @@ impl Agent {
         self.stream.read_exact(&mut length).map_err(io)?;
         let length = u32::from_be_bytes(length);
         if length == 0 || length > MAX_MESSAGE {
-            anyhow::bail!("ssh-agent sent a message of {length} bytes; is SSH_AUTH_SOCK an ssh-agent?");
+            anyhow::bail!(
+                "ssh-agent sent a message of {length} bytes; is SSH_AUTH_SOCK an ssh-agent?"
+            );
         }
         let mut answer = vec![0u8; length as usize];
         self.stream.read_exact(&mut answer).map_err(io)?;

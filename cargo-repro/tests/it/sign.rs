@@ -13,16 +13,16 @@ const PROVENANCE: &str = "app-1.0.0-x86_64-unknown-linux-gnu.intoto.json";
 const ENVELOPE: &str = "app-1.0.0-x86_64-unknown-linux-gnu.intoto.dsse.json";
 
 /// A private GnuPG home; its gpg-agent is stopped on drop.
-struct GnupgHome(PathBuf);
+pub(crate) struct GnupgHome(pub(crate) PathBuf);
 
 impl GnupgHome {
-    fn new(dir: PathBuf) -> GnupgHome {
+    pub(crate) fn new(dir: PathBuf) -> GnupgHome {
         std::fs::create_dir_all(&dir).unwrap();
         tool(&dir, "chmod", &["700", "."]);
         GnupgHome(dir)
     }
 
-    fn gpg(&self, args: &[&str]) -> String {
+    pub(crate) fn gpg(&self, args: &[&str]) -> String {
         let out = Command::new("gpg")
             .args(args)
             .env("GNUPGHOME", &self.0)
@@ -43,7 +43,7 @@ impl Drop for GnupgHome {
 }
 
 /// An ed25519 ssh key without passphrase at `dir/name`; returns its path.
-fn ssh_key(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn ssh_key(dir: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     tool(
         dir,
@@ -146,7 +146,10 @@ fn assert_securesystemslib_accepts(out: &Path, public_key: &Path, keyid: &str, s
     let verified = securesystemslib_verify(&envelope, public_key);
     assert!(verified.status.success(), "{}", stderr(&verified));
     let printed = String::from_utf8_lossy(&verified.stdout).into_owned();
-    assert!(printed.contains(&format!("accepted {keyid}\n")), "{printed}");
+    assert!(
+        printed.contains(&format!("accepted {keyid}\n")),
+        "{printed}"
+    );
     let statement_sha256 = tool(out, "sha256sum", &[PROVENANCE]);
     let statement_sha256 = statement_sha256.split_whitespace().next().unwrap();
     assert!(
@@ -171,7 +174,11 @@ fn assert_securesystemslib_accepts(out: &Path, public_key: &Path, keyid: &str, s
     std::fs::write(&tampered, serde_json::to_vec(&value).unwrap()).unwrap();
     let rejected = securesystemslib_verify(&tampered, public_key);
     assert_eq!(rejected.status.code(), Some(1), "{}", stderr(&rejected));
-    assert!(stderr(&rejected).contains("rejected: "), "{}", stderr(&rejected));
+    assert!(
+        stderr(&rejected).contains("rejected: "),
+        "{}",
+        stderr(&rejected)
+    );
 }
 
 /// Checks the DSSE envelope in `out` against the provenance next to it; returns the bytes it
@@ -337,7 +344,11 @@ fn signing_fails_closed_and_writes_nothing() {
         &["-q", "-t", "ed25519", "-N", "secret", "-f", "locked"],
     );
     let ssh_locked = format!("ssh:{}", keys.join("locked").display());
-    tool(&keys, "ssh-keygen", &["-q", "-t", "ecdsa", "-N", "", "-f", "ecdsa"]);
+    tool(
+        &keys,
+        "ssh-keygen",
+        &["-q", "-t", "ecdsa", "-N", "", "-f", "ecdsa"],
+    );
     let ssh_ecdsa = format!("ssh:{}", keys.join("ecdsa").display());
     // Each fails before the build: (KEY, the key as the error names it, environment, reason).
     // No ssh-agent is reachable (build_in removes SSH_AUTH_SOCK) and stdin is not a terminal.
@@ -460,7 +471,10 @@ impl SshAgent {
         let agent = SshAgent { child, socket };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while !agent.socket.exists() {
-            assert!(std::time::Instant::now() < deadline, "ssh-agent did not start");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ssh-agent did not start"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         agent
@@ -498,10 +512,24 @@ fn keys_held_by_ssh_agent_sign_envelopes_securesystemslib_accepts() {
     tool(
         &keys,
         "ssh-keygen",
-        &["-q", "-t", "ed25519", "-N", "secret", "-C", "t@example.com", "-f", "locked"],
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "secret",
+            "-C",
+            "t@example.com",
+            "-f",
+            "locked",
+        ],
     );
     let public_key = keys.join("locked.pub");
-    let keyid = tool(&keys, "ssh-keygen", &["-l", "-E", "sha256", "-f", "locked.pub"]);
+    let keyid = tool(
+        &keys,
+        "ssh-keygen",
+        &["-l", "-E", "sha256", "-f", "locked.pub"],
+    );
     let keyid = keyid.split_whitespace().nth(1).unwrap().to_string();
     let agent = SshAgent::start(&base);
     agent.add(&base, &keys.join("locked"), "secret");
@@ -528,7 +556,10 @@ fn keys_held_by_ssh_agent_sign_envelopes_securesystemslib_accepts() {
         assert_securesystemslib_accepts(&out, &public_key, &keyid, &scratch);
         releases.push(files(&out));
     }
-    assert_eq!(releases[0], releases[1], "the same bytes from the file and the .pub");
+    assert_eq!(
+        releases[0], releases[1],
+        "the same bytes from the file and the .pub"
+    );
 
     // A key the agent does not hold: refused before the build, naming what to do.
     let other = ssh_key(&keys, "other");
