@@ -221,12 +221,6 @@ fn verify_against_checks_ssh_signatures_and_rehashes_the_files_beside_the_sums()
 fn verify_against_checks_gpg_signatures_with_the_keyring() {
     let dir = checkout("clean", "against-gpg");
     let base = dir.parent().unwrap().to_path_buf();
-    let out = repro(&dir, &["build", "--release-artifacts"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let release = base.join("release");
-    copy_release(&dir.join("target/repro-artifacts"), &release);
-
-    // The sums signed with gpg itself, as a publisher would.
     let signer = GnupgHome::new(base.join("gnupg-signer"));
     signer.gpg(&[
         "--batch",
@@ -245,16 +239,44 @@ fn verify_against_checks_gpg_signatures_with_the_keyring() {
         .and_then(|rest| rest.split(':').next())
         .unwrap()
         .to_string();
+    let out = repro_with(
+        &dir,
+        &[
+            "build",
+            "--release-artifacts",
+            "--sign",
+            "gpg:p@example.com",
+        ],
+        &[("GNUPGHOME", &signer.0)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let release = base.join("release");
+    copy_release(&dir.join("target/repro-artifacts"), &release);
     let sums = release.join("SHA256SUMS");
-    signer.gpg(&[
-        "--batch",
-        "--armor",
-        "--detach-sign",
-        "--output",
-        release.join("SHA256SUMS.asc").to_str().unwrap(),
-        sums.to_str().unwrap(),
-    ]);
     flip_a_byte(&release.join(DEB));
+
+    // The statement's envelope holds a binary OpenPGP signature over the PAE: good.
+    let out = repro_with(
+        &dir,
+        &[
+            "verify",
+            "--against",
+            release.join(PROVENANCE).to_str().unwrap(),
+        ],
+        &[("GNUPGHOME", &signer.0)],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "published: {ENVELOPE}: good gpg signature by {fingerprint} (a key in your keyring)"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("published: CHANGED {DEB}")),
+        "{text}"
+    );
 
     // In the signer's keyring: good, and the changed .deb fails the release.
     let out = repro_with(
