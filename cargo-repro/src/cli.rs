@@ -130,9 +130,16 @@ pub struct VerifyArgs {
     /// When the runs differ, find which single variation causes the difference.
     #[arg(long, conflicts_with = "against")]
     pub bisect: bool,
-    /// Rebuild once and compare with a published SHA256SUMS or *.intoto.json instead.
+    /// Rebuild once and compare with a published SHA256SUMS or *.intoto.json instead. First
+    /// its signatures beside it (SHA256SUMS.asc, SHA256SUMS.sig, *.intoto.dsse.json) are
+    /// checked and every listed file beside it is rehashed.
     #[arg(long, value_name = "FILE")]
     pub against: Option<PathBuf>,
+    /// With --against: the publisher's ssh public key (.pub); SHA256SUMS.sig and the DSSE
+    /// envelope must be signed by it. Without it, ssh signatures are checked but the key is
+    /// not pinned (a note names it).
+    #[arg(long, value_name = "FILE.pub", requires = "against")]
+    pub signer_key: Option<PathBuf>,
     /// Output format of the report (on stdout).
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
     pub format: VerifyFormat,

@@ -58,6 +58,49 @@ pub fn envelope(
     Ok(text)
 }
 
+/// An envelope read back (`verify --against`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    pub payload_type: String,
+    pub payload: Vec<u8>,
+    pub signatures: Vec<Signature>,
+}
+
+/// Reads a DSSE envelope (JSON, payload and signatures in standard or URL-safe base64); the
+/// error says what is wrong with it.
+pub fn parse(text: &str) -> anyhow::Result<Envelope> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| anyhow::anyhow!("it is not JSON ({e})"))?;
+    let field = |name: &str| {
+        value[name]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("it has no string `{name}`"))
+    };
+    let payload_type = field("payloadType")?.to_string();
+    let payload = base64::decode(field("payload")?)
+        .ok_or_else(|| anyhow::anyhow!("its `payload` is not base64"))?;
+    let mut signatures = Vec::new();
+    for signature in value["signatures"].as_array().into_iter().flatten() {
+        let sig = signature["sig"]
+            .as_str()
+            .and_then(base64::decode)
+            .filter(|sig| !sig.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("a signature's `sig` is missing or not base64"))?;
+        signatures.push(Signature {
+            keyid: signature["keyid"].as_str().unwrap_or("").to_string(),
+            sig,
+        });
+    }
+    if signatures.is_empty() {
+        anyhow::bail!("it has no signature");
+    }
+    Ok(Envelope {
+        payload_type,
+        payload,
+        signatures,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +145,44 @@ mod tests {
         );
         assert!(text.ends_with("}\n"));
         assert!(text.find("\"payload\"") < text.find("\"payloadType\""));
+    }
+
+    #[test]
+    fn envelopes_read_back_as_written() {
+        let signatures = [Signature {
+            keyid: "SHA256:abc".to_string(),
+            sig: vec![0xfb, 0xff, 0x00],
+        }];
+        let text = envelope(IN_TOTO_PAYLOAD_TYPE, b"{}\n", &signatures).unwrap();
+        assert_eq!(
+            parse(&text).unwrap(),
+            Envelope {
+                payload_type: IN_TOTO_PAYLOAD_TYPE.to_string(),
+                payload: b"{}\n".to_vec(),
+                signatures: signatures.to_vec(),
+            }
+        );
+        let url_safe = text.replace("+/8A", "-_8A");
+        assert_eq!(parse(&url_safe).unwrap().signatures, signatures);
+        for (bad, why) in [
+            ("[", "it is not JSON"),
+            ("{}", "it has no string `payloadType`"),
+            (
+                r#"{"payloadType":"t","payload":"!"}"#,
+                "its `payload` is not base64",
+            ),
+            (
+                r#"{"payloadType":"t","payload":"","signatures":[]}"#,
+                "it has no signature",
+            ),
+            (
+                r#"{"payloadType":"t","payload":"","signatures":[{"keyid":"k"}]}"#,
+                "a signature's `sig` is missing",
+            ),
+        ] {
+            let error = parse(bad).unwrap_err().to_string();
+            assert!(error.starts_with(why), "{bad}: {error}");
+        }
     }
 
     #[test]

@@ -23,8 +23,8 @@
 //! unreadable key file, a signer that exits non-zero or prints nothing) is a one-line error
 //! naming the key, so a release is either signed or not written at all. Every signature is
 //! verified (`gpg --verify`, `ssh-keygen -Y check-novalidate`, ed25519 with the public key)
-//! before it is returned. The signer never waits for a passphrase unless a person is at the
-//! terminal.
+//! before it is returned. Nothing waits for a passphrase unless a person is at the terminal,
+//! and then only gpg-agent may ask (ssh keys with a passphrase sign through ssh-agent).
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -340,7 +340,7 @@ impl Signer {
 }
 
 /// What an ssh key must be for `ssh-keygen -Y sign`.
-const SSH_KEY_ADVICE: &str = "give a private key file (mode 0600, no passphrase unless run from a terminal), or a .pub whose private key is in ssh-agent";
+const SSH_KEY_ADVICE: &str = "give an ed25519 private key file (mode 0600, no passphrase), or a .pub or encrypted key file whose private key is in ssh-agent";
 
 /// What to do when ssh-agent must sign and cannot.
 const SSH_AGENT_ADVICE: &str = "start ssh-agent (`eval \"$(ssh-agent)\"`) and `ssh-add` the private key, or give an unencrypted ed25519 private key file";

@@ -86,8 +86,20 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
     } else {
         args.vary.iter().copied().collect()
     };
-    let result = match &published {
-        Some((published, shown, path)) => {
+    let integrity = match &published {
+        Some((published, shown, path)) => Some(crate::verify::integrity::check(
+            path,
+            shown,
+            published,
+            args.signer_key.as_deref(),
+        )?),
+        None => None,
+    };
+    let result = match (&published, integrity) {
+        (Some((_, shown, _)), Some(integrity)) if !integrity.intact => Ok(
+            VerifyReport::not_intact(shown, source_date_epoch, integrity),
+        ),
+        (Some((published, shown, path)), integrity) => {
             if let (Some(commit), Some(head)) =
                 (&published.git_commit, head_commit(&workspace.root))
                 && *commit != head
@@ -97,9 +109,12 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
                     "warning: {shown} records commit {commit}, but the checkout is at {head}; check out the released commit"
                 )?;
             }
-            against(&request, published, shown, path, err)
+            against(&request, published, shown, path, err).map(|report| VerifyReport {
+                published: integrity,
+                ..report
+            })
         }
-        None => verify(
+        (None, _) => verify(
             &workspace,
             &VerifyOptions {
                 request: request.clone(),
@@ -124,7 +139,9 @@ pub fn run(args: &VerifyArgs, out: &mut dyn Write, err: &mut dyn Write) -> anyho
         VerifyFormat::Human => out.write_all(report.render_human().as_bytes())?,
         VerifyFormat::Json => out.write_all(report.render_json()?.as_bytes())?,
     }
-    Ok(if report.reproducible {
+    Ok(if report.published_not_intact() {
+        exit_code::NOT_INTACT
+    } else if report.reproducible {
         exit_code::SUCCESS
     } else {
         exit_code::DIFFERS

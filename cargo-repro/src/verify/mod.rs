@@ -8,6 +8,8 @@
 //! - [`localise`]: the differing units, split into culprits and consequences.
 //! - [`explain`] and [`mod@diagnose`]: the evidence, kind and fix of each culprit.
 //! - [`against`]: comparing a rebuild with published hashes (SHA256SUMS or provenance).
+//! - [`integrity`]: the published release's own checks before the rebuild: its signatures
+//!   (gpg, ssh, DSSE) and the hashes of the listed files beside it.
 //! - [`bisect`]: which variation causes a difference.
 //! - [`report`]: the result as data, and its human and JSON renderings.
 
@@ -16,6 +18,7 @@ pub mod bisect;
 pub mod checkout;
 pub mod diagnose;
 pub mod explain;
+pub mod integrity;
 pub mod localise;
 pub mod report;
 pub mod run;

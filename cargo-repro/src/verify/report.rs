@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::integrity::IntegrityReport;
 use super::units::UnitKind;
 use super::variation::Variation;
 
@@ -33,6 +34,9 @@ pub struct VerifyReport {
     /// The published file compared with (`--against`), by file name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub against: Option<String>,
+    /// With `--against`: the published release's signatures and file hashes, checked first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<IntegrityReport>,
 }
 
 /// What an output is.
@@ -116,7 +120,28 @@ impl VerifyReport {
             unpaired_units: Vec::new(),
             bisect: None,
             against: None,
+            published: None,
         }
+    }
+
+    /// The report of a published release that fails its own checks (a bad signature, a
+    /// changed file): not rebuilt, since its hashes cannot be trusted.
+    pub fn not_intact(
+        against: &str,
+        source_date_epoch: u64,
+        published: IntegrityReport,
+    ) -> VerifyReport {
+        VerifyReport {
+            reproducible: false,
+            against: Some(against.to_string()),
+            published: Some(published),
+            ..VerifyReport::of_outputs(0, Vec::new(), source_date_epoch, Vec::new())
+        }
+    }
+
+    /// True when `--against` found a bad signature or a changed published file.
+    pub fn published_not_intact(&self) -> bool {
+        self.published.as_ref().is_some_and(|p| !p.intact)
     }
 
     /// The JSON rendering, with a final newline.
@@ -136,6 +161,18 @@ impl VerifyReport {
             Some(file) => format!("the rebuild and {file}"),
             None => format!("{} runs", self.runs),
         };
+        if let (Some(published), Some(file)) = (&self.published, &self.against)
+            && !published.intact
+        {
+            line(format!(
+                "NOT INTACT: the published release fails its own checks ({}); not rebuilt",
+                published.failures()
+            ));
+            for text in published.render_lines(file) {
+                line(text);
+            }
+            return out;
+        }
         if self.reproducible {
             line(format!(
                 "reproducible: {} output{} identical across {compared}",
@@ -147,6 +184,11 @@ impl VerifyReport {
                 "NOT REPRODUCIBLE: {differing} of {} compared outputs differ between {compared}",
                 self.artifacts.len(),
             ));
+        }
+        if let (Some(published), Some(file)) = (&self.published, &self.against) {
+            for text in published.render_lines(file) {
+                line(text);
+            }
         }
         for artifact in &self.artifacts {
             let hashes: Vec<String> = artifact
@@ -286,6 +328,7 @@ mod tests {
             unpaired_units: vec![],
             bisect: None,
             against: None,
+            published: None,
         }
     }
 

@@ -21,3 +21,4 @@ mod release;
 mod rules;
 mod sign;
 mod verify;
+mod verify_signed;

@@ -13,16 +13,16 @@ const PROVENANCE: &str = "app-1.0.0-x86_64-unknown-linux-gnu.intoto.json";
 const ENVELOPE: &str = "app-1.0.0-x86_64-unknown-linux-gnu.intoto.dsse.json";
 
 /// A private GnuPG home; its gpg-agent is stopped on drop.
-struct GnupgHome(PathBuf);
+pub(crate) struct GnupgHome(pub(crate) PathBuf);
 
 impl GnupgHome {
-    fn new(dir: PathBuf) -> GnupgHome {
+    pub(crate) fn new(dir: PathBuf) -> GnupgHome {
         std::fs::create_dir_all(&dir).unwrap();
         tool(&dir, "chmod", &["700", "."]);
         GnupgHome(dir)
     }
 
-    fn gpg(&self, args: &[&str]) -> String {
+    pub(crate) fn gpg(&self, args: &[&str]) -> String {
         let out = Command::new("gpg")
             .args(args)
             .env("GNUPGHOME", &self.0)
@@ -43,7 +43,7 @@ impl Drop for GnupgHome {
 }
 
 /// An ed25519 ssh key without passphrase at `dir/name`; returns its path.
-fn ssh_key(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn ssh_key(dir: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     tool(
         dir,

@@ -10,7 +10,7 @@ use crate::support::{
 
 /// A committed copy of `tests/fixtures/verify/NAME` (or of `workspaces/clean`), in a directory
 /// of its own for the test `tag`.
-fn checkout(name: &str, tag: &str) -> PathBuf {
+pub(crate) fn checkout(name: &str, tag: &str) -> PathBuf {
     let dir = outside_dir(&format!("verify-{tag}"));
     let fixture = if name == "clean" {
         workspace_fixture("clean")
@@ -23,10 +23,16 @@ fn checkout(name: &str, tag: &str) -> PathBuf {
 }
 
 /// Runs `cargo repro ARGS --offline` in `dir` with a private, empty CARGO_HOME.
-fn repro(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn repro(dir: &Path, args: &[&str]) -> Output {
+    repro_with(dir, args, &[])
+}
+
+/// [`repro`] with extra environment variables.
+pub(crate) fn repro_with(dir: &Path, args: &[&str], env: crate::support::Env<'_>) -> Output {
     let cargo_home = dir.parent().unwrap().join("cargo-home");
     std::fs::create_dir_all(&cargo_home).unwrap();
     std::process::Command::new(env!("CARGO_BIN_EXE_cargo-repro"))
+        .envs(env.iter().copied())
         .arg("repro")
         .args(args)
         .arg("--offline")
@@ -36,6 +42,7 @@ fn repro(dir: &Path, args: &[&str]) -> Output {
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_TARGET_DIR")
         .env_remove("CARGO_BUILD_JOBS")
+        .env_remove("SSH_AUTH_SOCK")
         .output()
         .unwrap()
 }
