@@ -70,6 +70,14 @@ pub fn validate_name_segment(value: &str) -> anyhow::Result<()> {
     }
 }
 
+/// A licence document by its file name: `LICENSE*`, `LICENCE*` or `COPYING*`, any case.
+pub fn is_licence_file(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["LICENSE", "LICENCE", "COPYING"]
+        .iter()
+        .any(|prefix| upper.starts_with(prefix))
+}
+
 /// Checks a relative `/`-separated path inside an archive, segment by segment.
 pub fn validate_relative_path(path: &str) -> anyhow::Result<()> {
     if path.is_empty() {

@@ -69,8 +69,19 @@ impl PackageInputs<'_> {
 
     /// A path given relative to the package directory, confined to the workspace.
     fn in_package(&self, value: &str, what: &str) -> anyhow::Result<PathBuf> {
-        // `../README.md` from a member is the workspace root's README: `..` is resolved
-        // against the package directory, and may not climb above the workspace root.
+        let relative = self.root_relative(value, what)?;
+        crate::guard::paths::confine(
+            self.workspace_root,
+            &relative,
+            what,
+            "[package.metadata.deb]",
+        )
+    }
+
+    /// A path given relative to the package directory, as a path relative to the workspace
+    /// root: `../README.md` from a member is the root's README. `..` is resolved against the
+    /// package directory and may not climb above the workspace root.
+    fn root_relative(&self, value: &str, what: &str) -> anyhow::Result<String> {
         let mut parts: Vec<&str> = Vec::new();
         let joined = format!("{}{value}", self.package_prefix());
         for part in joined.split('/') {
@@ -87,13 +98,7 @@ impl PackageInputs<'_> {
                 part => parts.push(part),
             }
         }
-        let relative = parts.join("/");
-        crate::guard::paths::confine(
-            self.workspace_root,
-            &relative,
-            what,
-            "[package.metadata.deb]",
-        )
+        Ok(parts.join("/"))
     }
 
     fn read(&self, path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
@@ -133,7 +138,10 @@ impl PackageInputs<'_> {
                 .unwrap_or_default();
             return Ok(Source::Files(vec![(path, name)]));
         }
-        // A glob: the fixed directories before the first pattern are its base.
+        // A glob: the fixed directories before the first pattern are its base. Both are taken
+        // from the source as resolved against the workspace root, so `../docs/*.md` works and
+        // every match is below the base.
+        let source = self.root_relative(source, "assets source")?;
         let (base, _) = source
             .split('/')
             .fold((Vec::new(), false), |(mut base, globbed), part| {
@@ -144,13 +152,18 @@ impl PackageInputs<'_> {
                 (base, globbed)
             });
         let base_dir = if base.is_empty() {
-            self.package_dir.to_path_buf()
+            self.workspace_root.to_path_buf()
         } else {
-            self.in_package(&base.join("/"), "assets source")?
+            crate::guard::paths::confine(
+                self.workspace_root,
+                &base.join("/"),
+                "assets source",
+                "[package.metadata.deb]",
+            )?
         };
         let pattern = format!(
             "{}/{}",
-            glob::Pattern::escape(&self.package_dir.to_string_lossy()),
+            glob::Pattern::escape(&self.workspace_root.to_string_lossy()),
             source
         );
         let mut files = Vec::new();

@@ -342,11 +342,11 @@ fn workspace_packages(workspace: &Workspace) -> anyhow::Result<Vec<cargo_metadat
 fn release_docs(root: &Path, package_dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
     let mut docs = package_docs(root, package_dir)?;
     if package_dir != root {
-        let kind = |name: &str| name.to_ascii_uppercase().starts_with("README");
-        let has_readme = docs.keys().any(|n| kind(n));
-        let has_licence = docs.keys().any(|n| !kind(n));
+        let is_licence = crate::artifacts::is_licence_file;
+        let has_readme = docs.keys().any(|n| !is_licence(n));
+        let has_licence = docs.keys().any(|n| is_licence(n));
         for (name, bytes) in package_docs(root, root)? {
-            if (kind(&name) && !has_readme) || (!kind(&name) && !has_licence) {
+            if (is_licence(&name) && !has_licence) || (!is_licence(&name) && !has_readme) {
                 docs.insert(name, bytes);
             }
         }
@@ -362,11 +362,8 @@ fn package_docs(root: &Path, dir: &Path) -> anyhow::Result<BTreeMap<String, Vec<
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        let upper = name.to_ascii_uppercase();
-        let is_doc = upper.starts_with("LICENSE")
-            || upper.starts_with("LICENCE")
-            || upper.starts_with("COPYING")
-            || upper.starts_with("README");
+        let is_doc = crate::artifacts::is_licence_file(name)
+            || name.to_ascii_uppercase().starts_with("README");
         // Directories named so (`licenses/`) are not documents.
         if !is_doc || path.is_dir() {
             continue;

@@ -98,8 +98,9 @@ pub fn cargo_args(options: &BuildOptions) -> Vec<String> {
     args
 }
 
-/// Runs `cargo generate-lockfile` in `root`.
-fn generate_lockfile(root: &Path, offline: bool) -> anyhow::Result<()> {
+/// Runs `cargo generate-lockfile` in `root`; cargo's reason, if it fails, is shown without
+/// machine paths.
+fn generate_lockfile(root: &Path, cargo_home: &Path, offline: bool) -> anyhow::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut args = vec!["generate-lockfile", "--quiet"];
     if offline {
@@ -120,7 +121,7 @@ fn generate_lockfile(root: &Path, offline: bool) -> anyhow::Result<()> {
             .unwrap_or("cargo failed");
         anyhow::bail!(
             "there is no Cargo.lock and cargo could not generate one: {}",
-            reason.trim_start_matches("error: ")
+            crate::workspace::scrub_paths(reason.trim_start_matches("error: "), root, cargo_home)
         );
     }
     Ok(())
@@ -193,7 +194,7 @@ pub fn build(
     // `--allow-unpinned` without a lockfile (a crate fresh from `cargo new`): the build is
     // still `--locked`, so the lockfile is resolved first, and the user is told to commit it.
     if !crate::guard::read::present(&workspace.root.join("Cargo.lock")) {
-        generate_lockfile(&workspace.root, options.offline)?;
+        generate_lockfile(&workspace.root, &workspace.cargo_home, options.offline)?;
         writeln!(
             err,
             "warning: there was no Cargo.lock: generated one (its hash is in the provenance); commit it, so that a rebuild resolves the same versions"

@@ -21,6 +21,7 @@ fn zecd_workspace(dir: &Path) {
         ),
         (".gitignore", "target\n"),
         ("README.md", "# zecd\nA wallet daemon.\n"),
+        ("doc/operating.md", "# Operating zecd\n"),
         (
             "LICENSE-MIT",
             "MIT License\n\nPermission is hereby granted, free of charge.\n",
@@ -54,6 +55,7 @@ assets = [
   ["target/release/zecd", "usr/bin/", "755"],
   ["target/release/zecd-cli", "usr/bin/", "755"],
   ["debian/zecd.toml", "etc/zecd/", "644"],
+  ["../doc/*.md", "usr/share/doc/zecd/", "644"],
 ]
 maintainer-scripts = "debian/"
 systemd-units = { enable = true }
@@ -153,6 +155,7 @@ fn a_zecd_shaped_daemon_gets_a_deb_that_dpkg_and_lintian_accept() {
         "usr/share/doc/zecd/changelog.Debian.gz",
         "usr/share/doc/zecd/README.md",
         "usr/share/doc/zecd/LICENSE-MIT",
+        "usr/share/doc/zecd/operating.md",
     ] {
         assert!(root.join(path).is_file(), "{path} is not installed");
     }

@@ -104,18 +104,17 @@ impl Copyright {
 
 /// An SPDX expression in DEP-5's spelling: `or`, `and` and `with` in lower case.
 fn dep5_expression(expression: &str) -> String {
-    one_line(expression)
+    // `MIT/Apache-2.0`, the old crates.io spelling, is `MIT OR Apache-2.0`.
+    one_line(&expression.replace('/', " OR "))
         .split_whitespace()
         .map(|word| match word {
             "OR" => "or",
             "AND" => "and",
             "WITH" => "with",
-            "/" => "or",
             other => other,
         })
         .collect::<Vec<_>>()
         .join(" ")
-        .replace('/', " or ")
 }
 
 /// The licence identifiers of an SPDX expression, sorted, without operators or parentheses.

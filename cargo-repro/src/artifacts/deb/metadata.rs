@@ -31,10 +31,9 @@ pub struct ManifestPackage {
     pub readme: Option<String>,
 }
 
-impl ManifestPackage {
-    /// The fields of `package`; paths are made relative to `package_dir` (cargo metadata gives
-    /// `license-file` relative to the manifest, `readme` as written).
-    pub fn from_metadata(package: &cargo_metadata::Package) -> ManifestPackage {
+impl From<&cargo_metadata::Package> for ManifestPackage {
+    /// The fields of `package`, paths as cargo metadata gives them.
+    fn from(package: &cargo_metadata::Package) -> ManifestPackage {
         ManifestPackage {
             name: package.name.to_string(),
             version: package.version.to_string(),
@@ -46,12 +45,6 @@ impl ManifestPackage {
             license_file: package.license_file.as_ref().map(|p| p.to_string()),
             readme: package.readme.as_ref().map(|p| p.to_string()),
         }
-    }
-}
-
-impl From<&cargo_metadata::Package> for ManifestPackage {
-    fn from(package: &cargo_metadata::Package) -> ManifestPackage {
-        ManifestPackage::from_metadata(package)
     }
 }
 
